@@ -1,0 +1,5 @@
+import sys
+
+from hepvision.cli.main import main
+
+sys.exit(main())

@@ -1,0 +1,78 @@
+"""``hepvision bench speed`` and ``hepvision bench reps``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from hepvision.pose.factory import BACKENDS, MODEL_BACKENDS
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("bench", help="measure speed and rep-counting accuracy",
+                       description="Benchmarks that print a table and can write JSON.")
+    bsub = p.add_subparsers(dest="bench_command", metavar="BENCH", required=True)
+
+    s = bsub.add_parser(
+        "speed",
+        help="per-stage milliseconds (decode, pose, after pose) on a clip",
+        description="Run the full pipeline on VIDEO and print median and p95 milliseconds "
+        "per stage, then a last line 'pose_fps=<x> pipeline_fps=<y>'.",
+    )
+    s.add_argument("video", metavar="VIDEO", help="video file or image folder")
+    s.add_argument("--backend", choices=MODEL_BACKENDS, default="onnx")
+    s.add_argument("--exercise", default="squat", metavar="ID",
+                   help="template driving the after-pose stage (default: squat)")
+    s.add_argument("--max-frames", type=int, metavar="N", help="stop after N frames")
+    s.add_argument("--warmup", type=int, default=5, metavar="N",
+                   help="frames excluded from the statistics (default: 5)")
+    s.add_argument("--out", type=Path, metavar="results.json", help="also write JSON here")
+    s.set_defaults(handler=run_speed)
+
+    r = bsub.add_parser(
+        "reps",
+        help="rep-counting accuracy against hand counts (MAE, OBO)",
+        description="Count repetitions in every clip of a labels file and compare with the "
+        "hand counts. LABELS is a CSV with columns file, template, true_reps (other columns "
+        "ignored) or a RepCount-A annotation CSV (name, count, L1..Ln). Prints a row per clip "
+        "and a last line 'MAE=<x> OBO=<y> exact=<k>/<n>' with MAE = mean(|pred-true|/true) "
+        "and OBO = share of clips within +-1. Pose landmarks are cached, so re-scoring with "
+        "other settings does not run pose again.",
+    )
+    r.add_argument("--labels", type=Path, required=True, metavar="CSV")
+    r.add_argument("--videos", type=Path, required=True, metavar="DIR")
+    r.add_argument("--backend", choices=BACKENDS, default="onnx")
+    r.add_argument("--template", metavar="ID",
+                   help="template for rows without one (RepCount-A files have none); "
+                   "without it such rows use the template-free counter")
+    r.add_argument("--cache-dir", type=Path, metavar="DIR",
+                   help="landmark cache (default: ~/.cache/hepvision/landmarks)")
+    r.add_argument("--out", type=Path, metavar="results.json", help="also write JSON here")
+    r.set_defaults(handler=run_reps)
+
+
+def run_speed(args: argparse.Namespace) -> int:
+    from hepvision.evaluation.speed import format_speed_table, measure_speed
+    from hepvision.session.report import write_json
+
+    result = measure_speed(args.video, backend=args.backend, exercise_id=args.exercise,
+                           max_frames=args.max_frames, warmup=args.warmup)
+    print(format_speed_table(result))
+    if args.out:
+        write_json(args.out, result)
+        print(f"results written to {args.out}", file=sys.stderr)
+    return 0
+
+
+def run_reps(args: argparse.Namespace) -> int:
+    from hepvision.evaluation.reps import format_reps_table, score_reps
+    from hepvision.session.report import write_json
+
+    result = score_reps(args.labels, args.videos, backend=args.backend,
+                        default_template=args.template, cache_dir=args.cache_dir)
+    print(format_reps_table(result))
+    if args.out:
+        write_json(args.out, result)
+        print(f"results written to {args.out}", file=sys.stderr)
+    return 0

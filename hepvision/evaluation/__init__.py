@@ -1,0 +1,1 @@
+"""Benchmarks behind ``hepvision bench``: speed per stage, rep-counting accuracy."""

@@ -1,0 +1,113 @@
+"""Records at the pose boundary: landmark ids, per-frame results, backend information."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+
+import numpy as np
+
+NUM_LANDMARKS = 33
+
+
+class PoseLandmark(IntEnum):
+    """BlazePose's 33 landmark ids (the same order as MediaPipe's ``PoseLandmark``)."""
+
+    NOSE = 0
+    LEFT_EYE_INNER = 1
+    LEFT_EYE = 2
+    LEFT_EYE_OUTER = 3
+    RIGHT_EYE_INNER = 4
+    RIGHT_EYE = 5
+    RIGHT_EYE_OUTER = 6
+    LEFT_EAR = 7
+    RIGHT_EAR = 8
+    MOUTH_LEFT = 9
+    MOUTH_RIGHT = 10
+    LEFT_SHOULDER = 11
+    RIGHT_SHOULDER = 12
+    LEFT_ELBOW = 13
+    RIGHT_ELBOW = 14
+    LEFT_WRIST = 15
+    RIGHT_WRIST = 16
+    LEFT_PINKY = 17
+    RIGHT_PINKY = 18
+    LEFT_INDEX = 19
+    RIGHT_INDEX = 20
+    LEFT_THUMB = 21
+    RIGHT_THUMB = 22
+    LEFT_HIP = 23
+    RIGHT_HIP = 24
+    LEFT_KNEE = 25
+    RIGHT_KNEE = 26
+    LEFT_ANKLE = 27
+    RIGHT_ANKLE = 28
+    LEFT_HEEL = 29
+    RIGHT_HEEL = 30
+    LEFT_FOOT_INDEX = 31
+    RIGHT_FOOT_INDEX = 32
+
+
+#: Skeleton edges for drawing, as pairs of landmark ids.
+POSE_CONNECTIONS: tuple[tuple[int, int], ...] = (
+    (11, 12), (11, 13), (13, 15), (12, 14), (14, 16),
+    (15, 17), (15, 19), (15, 21), (17, 19), (16, 18), (16, 20), (16, 22), (18, 20),
+    (11, 23), (12, 24), (23, 24), (23, 25), (25, 27), (24, 26), (26, 28),
+    (27, 29), (29, 31), (27, 31), (28, 30), (30, 32), (28, 32),
+    (0, 1), (1, 2), (2, 3), (3, 7), (0, 4), (4, 5), (5, 6), (6, 8), (9, 10),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PoseResult:
+    """The pose of one person in one frame.
+
+    Attributes:
+        timestamp_ms: the frame's timestamp, integer milliseconds.
+        landmarks: (33, 4) float32: x, y normalised to the image width and height (0..1,
+            may fall outside when a point is out of frame), z in the same scale as x
+            (relative depth, hip midpoint ~0, smaller = nearer the camera), visibility 0..1.
+            All NaN (visibility 0) when nobody was found.
+        world_landmarks: (33, 3) float32, metres, origin at the hip midpoint, x right,
+            y down, z away from the camera (MediaPipe's world frame). NaN when nobody was found.
+        image_width_px, image_height_px: size of the frame the landmarks refer to.
+        presence: 0..1 confidence that a person is present (0 when nobody was found).
+    """
+
+    timestamp_ms: int
+    landmarks: np.ndarray
+    world_landmarks: np.ndarray
+    image_width_px: int
+    image_height_px: int
+    presence: float
+
+    @property
+    def detected(self) -> bool:
+        return bool(self.presence > 0.0 and np.isfinite(self.landmarks[:, 0]).any())
+
+    def pixels(self) -> np.ndarray:
+        """(33, 2) float32 landmark positions in pixels."""
+        scale = np.array([self.image_width_px, self.image_height_px], dtype=np.float32)
+        return self.landmarks[:, :2] * scale
+
+    @classmethod
+    def empty(cls, timestamp_ms: int, width_px: int, height_px: int) -> PoseResult:
+        """A result for a frame with nobody in view."""
+        lm = np.full((NUM_LANDMARKS, 4), np.nan, dtype=np.float32)
+        lm[:, 3] = 0.0
+        world = np.full((NUM_LANDMARKS, 3), np.nan, dtype=np.float32)
+        return cls(timestamp_ms, lm, world, width_px, height_px, 0.0)
+
+
+@dataclass(frozen=True, slots=True)
+class BackendInfo:
+    """What produced a stream of pose results, recorded in every report.
+
+    Attributes:
+        name: backend name, e.g. ``"onnx"``, ``"mediapipe"``, ``"replay"``.
+        model_sha256: mapping of model file name to SHA-256 hex digest (empty for replay
+            unless the recording says which models made it).
+    """
+
+    name: str
+    model_sha256: dict[str, str]
