@@ -12,7 +12,6 @@ import hashlib
 import json
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from pathlib import Path
 
 from hepvision.errors import ModelError
@@ -31,17 +30,18 @@ class ModelEntry:
 
 
 def models_dir() -> Path:
-    """The directory holding the bundled models and their manifest."""
-    try:
-        path = Path(str(resources.files("hepvision._models")))
-    except ModuleNotFoundError:
-        path = Path(__file__).resolve().parents[2] / "models"
-    if not (path / MANIFEST_NAME).is_file():
-        repo_models = Path(__file__).resolve().parents[2] / "models"
-        if (repo_models / MANIFEST_NAME).is_file():
-            return repo_models
-        raise ModelError(f"model manifest not found in {path}; reinstall hepvision")
-    return path
+    """The directory holding the bundled models and their manifest.
+
+    An installed wheel has them in ``hepvision/_models``; a source checkout (or an editable
+    install) in the repository's top-level ``models/``.
+    """
+    package_root = Path(__file__).resolve().parents[1]
+    candidates = (package_root / "_models", package_root.parent / "models")
+    for path in candidates:
+        if (path / MANIFEST_NAME).is_file():
+            return path
+    raise ModelError(f"model manifest not found in {' or '.join(map(str, candidates))}; "
+                     "reinstall hepvision")
 
 
 def load_manifest(directory: Path | None = None) -> dict[str, ModelEntry]:
