@@ -1,0 +1,377 @@
+"""Clinical joint angles from one frame's landmarks, in the neutral-zero convention.
+
+Two geometries, one set of definitions (see :class:`AngleName` for signs):
+
+- **Image (2D)**: pixel positions, valid only when the camera faces the motion's plane. Sagittal
+  angles use the same-side shoulder-to-hip line as the trunk (the goniometer's lateral trunk
+  midline) and the anterior direction from the head (nose against the ears) and feet (heel to
+  toe); frontal angles use the shoulder and hip midpoints. Segment angles are invariant to
+  translation, scale and in-plane rotation of the image; the gravity-referenced ones
+  (trunk flexion, lateral lean, pelvic drop) assume a level camera.
+- **World (3D)**: metres, the body's own sagittal / frontal planes built from the shoulder and
+  hip lines; angles are the segments' projections on those planes, hinge angles (knee, elbow)
+  the 3D interior angle. Usable from any view, but monocular depth is an estimate, so a world
+  reading's confidence is lower and falls as the plane turns away from the camera.
+
+Limits: a 2D reading from a view more than 30 deg away from its plane is not measurable
+(NaN with ``Unmeasurable.WRONG_VIEW``); a projected angle (shoulder / hip flexion and
+abduction) whose segment lies mostly out of its plane is not measurable (``OUT_OF_PLANE``, e.g.
+hip abduction with the thigh flexed 90 deg); an arm raised past 90 deg in one plane projects
+onto the other plane near 180 deg (the two descriptions of an overhead arm coincide); projected angles are exact only for motion within the
+plane (combined shoulder flexion and abduction, for instance, is read as two projections).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from enum import Enum
+
+import numpy as np
+
+from hepvision.kinematics.definitions import (
+    AngleName,
+    Plane,
+    Side,
+    Unmeasurable,
+    angle_landmarks,
+    other,
+    side_ids,
+)
+from hepvision.kinematics.geometry import (
+    Vec2,
+    Vec3,
+    cross3,
+    dot2,
+    dot3,
+    frame_angle2,
+    frame_angle3,
+    interior2,
+    interior3,
+    mid2,
+    mid3,
+    perp2,
+    reject3,
+    sub2,
+    sub3,
+    unit2,
+    unit3,
+    wrap_deg,
+)
+from hepvision.kinematics.view import ViewEstimate, estimate_view
+from hepvision.pose.types import PoseLandmark as L
+from hepvision.pose.types import PoseResult
+
+#: Landmarks below this visibility make a reading not measurable.
+MIN_VISIBILITY = 0.5
+#: A 2D reading needs its plane within 30 deg of facing the camera (cos 30 deg).
+MIN_IMAGE_PLANE_FACTOR = math.cos(math.radians(30.0))
+#: Confidence of a world reading relative to an image one with the same visibility.
+WORLD_TRUST = 0.8
+_NAN = math.nan
+_DOWN3: Vec3 = (0.0, 1.0, 0.0)
+_UP3: Vec3 = (0.0, -1.0, 0.0)
+
+
+class Source(str, Enum):
+    """Which landmarks a reading came from."""
+
+    IMAGE = "image"
+    WORLD = "world"
+
+
+@dataclass(frozen=True, slots=True)
+class AngleReading:
+    """One clinical angle in one frame.
+
+    Attributes:
+        name, side, plane: what was measured (plane from the angle's definition).
+        value_deg: signed degrees, neutral-zero; NaN when not measurable.
+        confidence: 0..1, the lowest landmark visibility times how squarely the plane faces the
+            camera (times ``WORLD_TRUST`` for world readings); 0 when not measurable.
+        source: image (2D) or world (3D) landmarks.
+        reason: why the value is NaN, else None.
+    """
+
+    name: AngleName
+    side: Side
+    plane: Plane
+    value_deg: float
+    confidence: float
+    source: Source
+    reason: Unmeasurable | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FramePoints:
+    """One frame's landmarks as plain floats, converted once per frame.
+
+    Attributes:
+        image_px: 33 (x, y) pixel positions (y down); NaN where unseen.
+        visibility: 33 visibilities 0..1.
+        world_m: 33 (x, y, z) world positions in metres (x right, y down, z away); None when
+            the result has no finite world landmarks.
+        view: the frame's view estimate.
+        sagittal_factor, frontal_factor: how squarely each body plane faces the camera, 0..1
+            (|cos| of the angle between the plane's normal and the optical axis), from the world
+            body axes when present (so lying postures are handled), else from the view's yaw.
+    """
+
+    image_px: list[list[float]]
+    visibility: list[float]
+    world_m: list[list[float]] | None
+    view: ViewEstimate
+    sagittal_factor: float
+    frontal_factor: float
+
+    @classmethod
+    def from_result(cls, result: PoseResult, view: ViewEstimate | None = None) -> FramePoints:
+        lm = result.landmarks
+        px = (lm[:, :2] * np.array([result.image_width_px, result.image_height_px],
+                                   dtype=np.float64)).tolist()
+        world = result.world_landmarks
+        world_m = world.tolist() if np.isfinite(world[[11, 12, 23, 24]]).all() else None
+        view = view or estimate_view(result)
+        sag, front = view.plane_factor_sagittal(), view.plane_factor_frontal()
+        if world_m is not None:
+            left, _, ahead = body_axes(world_m)
+            if left[0] == left[0] and ahead[0] == ahead[0]:
+                sag, front = abs(left[2]), abs(ahead[2])
+        return cls(px, lm[:, 3].tolist(), world_m, view, sag, front)
+
+
+def body_axes(points_m) -> tuple[Vec3, Vec3, Vec3]:
+    """Unit (left, down, ahead) axes of the body from 33 world points (left from the shoulder
+    and hip lines; down along the trunk, orthogonal to left; ahead = down x left)."""
+    p = points_m
+    left = unit3(tuple(x + y for x, y in zip(
+        unit3(sub3(p[L.LEFT_SHOULDER], p[L.RIGHT_SHOULDER])),
+        unit3(sub3(p[L.LEFT_HIP], p[L.RIGHT_HIP])), strict=True)))
+    down = unit3(reject3(sub3(mid3(p[L.LEFT_HIP], p[L.RIGHT_HIP]),
+                              mid3(p[L.LEFT_SHOULDER], p[L.RIGHT_SHOULDER])), left))
+    return left, down, cross3(down, left)
+
+
+# ---------------------------------------------------------------------------------------------
+# 2D (image) geometry
+
+
+def _anterior_cue2(p: list) -> Vec2:
+    """Sum of unit vectors pointing anterior: nose from the ears, toes from the heels."""
+    cx = cy = 0.0
+    ears = [p[L.LEFT_EAR], p[L.RIGHT_EAR]]
+    ears = [e for e in ears if e[0] == e[0]]
+    nose = p[L.NOSE]
+    if ears and nose[0] == nose[0]:
+        ex = sum(e[0] for e in ears) / len(ears)
+        ey = sum(e[1] for e in ears) / len(ears)
+        u = unit2((nose[0] - ex, nose[1] - ey))
+        if u[0] == u[0]:
+            cx, cy = cx + u[0], cy + u[1]
+    for heel, toe in ((L.LEFT_HEEL, L.LEFT_FOOT_INDEX), (L.RIGHT_HEEL, L.RIGHT_FOOT_INDEX)):
+        u = unit2(sub2(p[toe], p[heel]))
+        if u[0] == u[0]:
+            cx, cy = cx + u[0], cy + u[1]
+    return (cx, cy)
+
+
+def image_angle_deg(name: AngleName, side: Side, points_px) -> float:
+    """Raw 2D value of ``name`` on ``side`` from 33 (x, y) pixel points (y down), no gating.
+
+    ``points_px``: (33, 2) array or nested list; NaN points give NaN.
+    """
+    p = points_px.tolist() if isinstance(points_px, np.ndarray) else points_px
+    s, e, w, h, k, a, he, t = (p[i] for i in side_ids(side))
+    plane = name.plane
+    if plane is Plane.SAGITTAL:
+        cue = _anterior_cue2(p)
+        if name is AngleName.TRUNK_FLEXION:
+            fs = 1.0 if cue[0] >= 0.0 else -1.0
+            tx, ty = s[0] - h[0], s[1] - h[1]
+            value = math.degrees(math.atan2(tx * fs, -ty))
+            return wrap_deg(value) if cue[0] != 0.0 else _NAN
+        down = unit2(sub2(h, s))
+        ahead = perp2(down)
+        side_sign = dot2(ahead, cue)
+        if not side_sign != 0.0:
+            return _NAN
+        if side_sign < 0.0:
+            ahead = (-ahead[0], -ahead[1])
+        if name is AngleName.HIP_FLEXION:
+            value = frame_angle2(sub2(k, h), down, ahead)
+        elif name is AngleName.KNEE_FLEXION:
+            value = frame_angle2(sub2(k, h), down, ahead) - frame_angle2(sub2(a, k), down, ahead)
+        elif name is AngleName.ANKLE_DORSIFLEXION:
+            value = (frame_angle2(sub2(t, he), down, ahead)
+                     - frame_angle2(sub2(a, k), down, ahead) - 90.0)
+        else:  # SHOULDER_FLEXION
+            value = frame_angle2(sub2(e, s), down, ahead)
+        return wrap_deg(value)
+    if plane is Plane.LIMB:  # ELBOW_FLEXION
+        return 180.0 - interior2(s, e, w)
+    os_, _, _, oh, *_ = (p[i] for i in side_ids(other(side)))
+    sm, hm = mid2(s, os_), mid2(h, oh)
+    if name is AngleName.SHOULDER_ABDUCTION:
+        down = unit2(sub2(hm, sm))
+        lat = perp2(down)
+        if dot2(lat, sub2(s, os_)) < 0.0:
+            lat = (-lat[0], -lat[1])
+        return wrap_deg(frame_angle2(sub2(e, s), down, lat))
+    if name is AngleName.HIP_ABDUCTION:
+        lat = unit2(sub2(h, oh))
+        down = perp2(lat)
+        if dot2(down, sub2(hm, sm)) < 0.0:
+            down = (-down[0], -down[1])
+        return wrap_deg(frame_angle2(sub2(k, h), down, lat))
+    if name is AngleName.TRUNK_LATERAL_LEAN:
+        ls = 1.0 if s[0] - os_[0] >= 0.0 else -1.0
+        tx, ty = sm[0] - hm[0], sm[1] - hm[1]
+        return math.degrees(math.atan2(tx * ls, -ty))
+    # PELVIC_DROP
+    return math.degrees(math.atan2(h[1] - oh[1], abs(h[0] - oh[0])))
+
+
+# ---------------------------------------------------------------------------------------------
+# 3D (world) geometry
+
+
+def world_angle_deg(name: AngleName, side: Side, points_m) -> float:
+    """Raw 3D value of ``name`` on ``side`` from 33 (x, y, z) world points in metres, no gating.
+
+    World frame: x right, y down, z away from the camera (MediaPipe's); the vertical is y.
+    """
+    p = points_m.tolist() if isinstance(points_m, np.ndarray) else points_m
+    s, e, w, h, k, a, he, t = (p[i] for i in side_ids(side))
+    os_, _, _, oh, *_ = (p[i] for i in side_ids(other(side)))
+    sign = 1.0 if side is Side.LEFT else -1.0
+    left, down, ahead = body_axes(p)
+    lat = (left[0] * sign, left[1] * sign, left[2] * sign)
+    sm, hm = mid3(s, os_), mid3(h, oh)
+    if name is AngleName.ELBOW_FLEXION:
+        return 180.0 - interior3(s, e, w)
+    if name is AngleName.TRUNK_FLEXION:
+        ahead_h = unit3(cross3(_DOWN3, left))
+        tr = sub3(sm, hm)
+        return wrap_deg(math.degrees(math.atan2(dot3(tr, ahead_h), dot3(tr, _UP3))))
+    if name is AngleName.TRUNK_LATERAL_LEAN:
+        lat_h = unit3(reject3(lat, _DOWN3))
+        tr = sub3(sm, hm)
+        return math.degrees(math.atan2(dot3(tr, lat_h), dot3(tr, _UP3)))
+    if name is AngleName.PELVIC_DROP:
+        v = sub3(h, oh)
+        horiz = reject3(v, _DOWN3)
+        return math.degrees(math.atan2(dot3(v, _DOWN3), math.sqrt(dot3(horiz, horiz))))
+    if name is AngleName.HIP_ABDUCTION:
+        lat_p = unit3(sub3(h, oh))
+        down_p = unit3(reject3(sub3(hm, sm), lat_p))
+        return wrap_deg(frame_angle3(sub3(k, h), down_p, lat_p))
+    if name is AngleName.SHOULDER_ABDUCTION:
+        down_t = unit3(sub3(hm, sm))
+        lat_s = unit3(reject3(sub3(s, os_), down_t))
+        return wrap_deg(frame_angle3(sub3(e, s), down_t, lat_s))
+    if name is AngleName.HIP_FLEXION:
+        return wrap_deg(frame_angle3(sub3(k, h), down, ahead))
+    if name is AngleName.SHOULDER_FLEXION:
+        return wrap_deg(frame_angle3(sub3(e, s), down, ahead))
+    if name is AngleName.KNEE_FLEXION:
+        value = 180.0 - interior3(h, k, a)
+        bend = frame_angle3(sub3(k, h), down, ahead) - frame_angle3(sub3(a, k), down, ahead)
+        return -value if wrap_deg(bend, -180.0) < 0.0 else value
+    # ANKLE_DORSIFLEXION
+    return wrap_deg(frame_angle3(sub3(t, he), down, ahead)
+                    - frame_angle3(sub3(a, k), down, ahead) - 90.0)
+
+
+# ---------------------------------------------------------------------------------------------
+# Gated readings
+
+#: Projected angles and the (proximal, distal) landmark parts of the segment they project.
+_PROJECTED: dict[AngleName, tuple[int, int]] = {
+    AngleName.SHOULDER_FLEXION: (0, 1), AngleName.SHOULDER_ABDUCTION: (0, 1),
+    AngleName.HIP_FLEXION: (3, 4), AngleName.HIP_ABDUCTION: (3, 4),
+}
+#: A projected angle is not measurable when under half its segment lies in the plane.
+MIN_IN_PLANE_FRACTION = 0.5
+
+
+def in_plane_fraction(name: AngleName, side: Side, points_m) -> float:
+    """Share of the moving segment's length lying in the angle's plane (world landmarks);
+    1.0 for angles that are not projections."""
+    parts = _PROJECTED.get(name)
+    if parts is None:
+        return 1.0
+    ids = side_ids(side)
+    p = points_m
+    seg = unit3(sub3(p[ids[parts[1]]], p[ids[parts[0]]]))
+    left, _, ahead = body_axes(p)
+    normal = left if name.plane is Plane.SAGITTAL else ahead
+    off = dot3(seg, normal)
+    return math.sqrt(max(0.0, 1.0 - off * off)) if off == off else math.nan
+
+
+def plane_factor(name: AngleName, side: Side, frame: FramePoints) -> float:
+    """How squarely the angle's plane faces the camera, 0..1."""
+    plane = name.plane
+    if plane is Plane.SAGITTAL:
+        return frame.sagittal_factor
+    if plane is Plane.FRONTAL:
+        return frame.frontal_factor
+    if frame.world_m is None:  # limb plane: unknown without depth
+        return 1.0
+    s, e, w = (frame.world_m[i] for i in side_ids(side)[:3])
+    n = unit3(cross3(sub3(e, s), sub3(w, e)))
+    return abs(n[2]) if n[2] == n[2] else 1.0  # a straight arm faces every way
+
+
+def measure_angle(
+    frame: FramePoints, name: AngleName, side: Side, source: Source | None = None
+) -> AngleReading:
+    """The reading of ``name`` on ``side``: from the image when the view shows its plane, else
+    from world landmarks (``source`` forces one). NaN with a reason when not measurable."""
+    plane = name.plane
+    vis = min(frame.visibility[i] for i in angle_landmarks(name, side))
+    if not vis >= MIN_VISIBILITY:
+        return AngleReading(name, side, plane, _NAN, 0.0, source or Source.IMAGE,
+                            Unmeasurable.NOT_VISIBLE)
+    if frame.world_m is not None and name in _PROJECTED:
+        frac = in_plane_fraction(name, side, frame.world_m)
+        if frac < MIN_IN_PLANE_FRACTION:
+            return AngleReading(name, side, plane, _NAN, 0.0, source or Source.IMAGE,
+                                Unmeasurable.OUT_OF_PLANE)
+    factor = plane_factor(name, side, frame)
+    use_image = source is Source.IMAGE or (source is None and factor >= MIN_IMAGE_PLANE_FACTOR)
+    if use_image:
+        if factor < MIN_IMAGE_PLANE_FACTOR:
+            return AngleReading(name, side, plane, _NAN, 0.0, Source.IMAGE,
+                                Unmeasurable.WRONG_VIEW)
+        value = image_angle_deg(name, side, frame.image_px)
+        conf = vis * factor
+        src = Source.IMAGE
+    else:
+        if frame.world_m is None:
+            return AngleReading(name, side, plane, _NAN, 0.0, Source.WORLD,
+                                Unmeasurable.WRONG_VIEW)
+        value = world_angle_deg(name, side, frame.world_m)
+        conf = vis * WORLD_TRUST * (0.5 + 0.5 * factor)
+        src = Source.WORLD
+    if not value == value:
+        return AngleReading(name, side, plane, _NAN, 0.0, src, Unmeasurable.DEGENERATE)
+    return AngleReading(name, side, plane, value, conf, src)
+
+
+def measure_all(
+    frame: FramePoints, source: Source | None = None
+) -> tuple[AngleReading, ...]:
+    """Every angle on both sides (trunk flexion is reported on both sides alike)."""
+    return tuple(
+        measure_angle(frame, name, side, source) for name in AngleName for side in Side
+    )
+
+
+def measure_result(result: PoseResult, name: AngleName, side: Side,
+                   source: Source | None = None) -> AngleReading:
+    """Convenience: :func:`measure_angle` on a :class:`PoseResult` (no pose: NO_POSE)."""
+    if not result.detected:
+        return AngleReading(name, side, name.plane, _NAN, 0.0, source or Source.IMAGE,
+                            Unmeasurable.NO_POSE)
+    return measure_angle(FramePoints.from_result(result), name, side, source)

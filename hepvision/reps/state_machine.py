@@ -1,0 +1,266 @@
+"""The repetition state machine: two thresholds with hysteresis, a setup state, minimum dwell
+and minimum amplitude. Pure Python per sample (no numpy until a repetition ends).
+
+States::
+
+    SETUP --(signal seen for setup_ms)--> REST | OUTWARD | AT_TURN (from the current value)
+    REST    --(past start + hysteresis)--> OUTWARD
+    OUTWARD --(past turn)--> AT_TURN          OUTWARD --(back behind start)--> REST (partial)
+    AT_TURN --(back behind turn - hysteresis)--> RETURN
+    RETURN  --(past turn again)--> AT_TURN    RETURN --(behind start)--> REST (rep counted)
+    any     --(signal lost longer than max_gap_ms)--> SETUP (a repetition in progress: partial)
+
+"Past" means in the outward direction (rising when start < turn, falling otherwise). Every
+transition needs its condition to hold for ``min_dwell_ms``; its time is back-dated to when the
+condition first held. A repetition is counted when the signal returns to rest, with an excursion
+(peak against the lower of its start and end values) of at least ``min_amplitude``; otherwise it
+is reported as partial. A repetition already under way when setup ends is counted if it reaches
+the turn and returns (its start value is then unknown).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from enum import Enum
+
+import numpy as np
+
+
+class CounterState(str, Enum):
+    SETUP = "setup"
+    REST = "rest"
+    OUTWARD = "outward"
+    AT_TURN = "at_turn"
+    RETURN = "return"
+
+
+@dataclass(frozen=True, slots=True)
+class CounterSettings:
+    """Thresholds in the signal's unit (degrees or a ratio); times in milliseconds."""
+
+    start: float
+    turn: float
+    hysteresis: float
+    min_amplitude: float
+    min_dwell_ms: int = 120
+    setup_ms: int = 500
+    max_gap_ms: int = 1500
+
+    def __post_init__(self) -> None:
+        if abs(self.turn - self.start) <= 2 * self.hysteresis:
+            raise ValueError("start and turn must be more than twice the hysteresis apart")
+
+    @property
+    def rising(self) -> bool:
+        return self.turn > self.start
+
+
+@dataclass(frozen=True, slots=True)
+class RepEvent:
+    """One finished excursion.
+
+    Attributes:
+        start_ms, peak_ms, end_ms: leaving rest, the extreme value, back at rest (ms).
+        start_value, peak_value, end_value: signal values there (start NaN when the excursion
+            was under way at setup).
+        out_ms, hold_ms, back_ms: time from start to reaching the peak region, time spent in
+            it (within max(hysteresis / 2, 5 % of the range) of the peak), time from leaving it to
+            the end.
+        counted: True for a repetition, False for a partial one.
+        reason: why a partial one was not counted ("" when counted).
+    """
+
+    start_ms: int
+    peak_ms: int
+    end_ms: int
+    start_value: float
+    peak_value: float
+    end_value: float
+    out_ms: int
+    hold_ms: int
+    back_ms: int
+    counted: bool
+    reason: str = ""
+
+
+def summarize_excursion(times_ms: np.ndarray, values: np.ndarray, rising: bool,
+                        tolerance: float) -> tuple[int, float, int, int, int]:
+    """(peak_ms, peak_value, out_ms, hold_ms, back_ms) of one excursion's samples."""
+    x = values if rising else -values
+    finite = np.isfinite(x)
+    if not finite.any():
+        return int(times_ms[0]), math.nan, 0, 0, 0
+    xf = np.where(finite, x, -np.inf)
+    i_peak = int(np.argmax(xf))
+    lo = np.nanmin(x)
+    tol = max(tolerance, 0.05 * (xf[i_peak] - lo))
+    near = np.flatnonzero(xf >= xf[i_peak] - tol)
+    first, last = int(near[0]), int(near[-1])
+    t0, t1 = int(times_ms[0]), int(times_ms[-1])
+    return (int(times_ms[i_peak]), float(values[i_peak]), int(times_ms[first]) - t0,
+            int(times_ms[last] - times_ms[first]), t1 - int(times_ms[last]))
+
+
+class RepStateMachine:
+    """Counts repetitions of one scalar signal sample by sample (see the module docstring)."""
+
+    def __init__(self, settings: CounterSettings) -> None:
+        self.settings = settings
+        self._sign = 1.0 if settings.rising else -1.0
+        self._s = settings.start * self._sign
+        self._t = settings.turn * self._sign
+        self.state = CounterState.SETUP
+        self.reps = 0
+        self.events: list[RepEvent] = []
+        self._seen_since = -1
+        self._last_valid_ms = -1
+        self._pending: CounterState | None = None
+        self._pending_since = 0
+        self._dwell_t: list[int] = []
+        self._dwell_x: list[float] = []
+        self._buf_t: list[int] = []
+        self._buf_x: list[float] = []
+        self._rest_t = -1
+        self._rest_x = math.nan
+        self._rest_low = math.inf
+        self._start_x = math.nan
+        self._start_t = 0
+
+    @property
+    def partial_reps(self) -> int:
+        return sum(1 for e in self.events if not e.counted)
+
+    def update(self, timestamp_ms: int, value: float) -> RepEvent | None:
+        """Feed one sample (NaN when not measurable); returns an event when one finishes."""
+        if not value == value:
+            if self._last_valid_ms >= 0 and \
+                    timestamp_ms - self._last_valid_ms > self.settings.max_gap_ms:
+                return self._lose(timestamp_ms)
+            return None
+        x = value * self._sign
+        self._last_valid_ms = timestamp_ms
+        if self.state is CounterState.SETUP:
+            if self._seen_since < 0:
+                self._seen_since = timestamp_ms
+            if timestamp_ms - self._seen_since >= self.settings.setup_ms:
+                self._begin(timestamp_ms, x)
+            return None
+        if self.state is not CounterState.REST:
+            self._buf_t.append(timestamp_ms)
+            self._buf_x.append(value)
+        if self.state is CounterState.REST:
+            self._anchor_rest(timestamp_ms, x)
+        target = self._target(x)
+        if target is None:
+            self._pending = None
+            return None
+        if target is not self._pending:
+            self._pending, self._pending_since = target, timestamp_ms
+            self._dwell_t, self._dwell_x = [], []
+        if self.state is CounterState.REST and target is CounterState.OUTWARD:
+            self._dwell_t.append(timestamp_ms)
+            self._dwell_x.append(value)
+        if timestamp_ms - self._pending_since < self.settings.min_dwell_ms:
+            return None
+        self._pending = None
+        return self._enter(target, timestamp_ms, value)
+
+    def _anchor_rest(self, timestamp_ms: int, x: float) -> None:
+        """The repetition's start: the lowest rest level, at the last sample near it."""
+        if x < self._rest_low:
+            self._rest_low = x
+        if x <= self._rest_low + self.settings.hysteresis:
+            self._rest_t, self._rest_x = timestamp_ms, x * self._sign
+
+    def _target(self, x: float) -> CounterState | None:
+        st, s, t, h = self.state, self._s, self._t, self.settings.hysteresis
+        if st is CounterState.REST:
+            return CounterState.OUTWARD if x > s + h else None
+        if st is CounterState.OUTWARD:
+            if x >= t:
+                return CounterState.AT_TURN
+            return CounterState.REST if x < s else None
+        if st is CounterState.AT_TURN:
+            return CounterState.RETURN if x < t - h else None
+        if x >= t:  # RETURN
+            return CounterState.AT_TURN
+        return CounterState.REST if x < s else None
+
+    def _begin(self, timestamp_ms: int, x: float) -> None:
+        if x <= self._s + self.settings.hysteresis:
+            self.state = CounterState.REST
+            self._rest_t, self._rest_x, self._rest_low = timestamp_ms, x * self._sign, x
+            return
+        self.state = CounterState.AT_TURN if x >= self._t else CounterState.OUTWARD
+        self._start_t, self._start_x = timestamp_ms, math.nan
+        self._buf_t, self._buf_x = [timestamp_ms], [x * self._sign]
+
+    def _enter(self, target: CounterState, timestamp_ms: int, value: float) -> RepEvent | None:
+        prev = self.state
+        self.state = target
+        if prev is CounterState.REST:  # leaving rest: a new excursion from the last rest sample
+            t0 = self._rest_t if self._rest_t >= 0 else self._pending_since
+            self._start_t, self._start_x = t0, self._rest_x
+            self._buf_t = [t0, *self._dwell_t]
+            self._buf_x = [self._rest_x, *self._dwell_x]
+            return None
+        if target is CounterState.REST:
+            self._rest_t, self._rest_x, self._rest_low = timestamp_ms, value, value * self._sign
+            return self._finish(timestamp_ms, value, reached_turn=prev is CounterState.RETURN)
+        return None
+
+    def _finish(self, end_ms: int, end_value: float, reached_turn: bool) -> RepEvent:
+        ts = np.asarray(self._buf_t, dtype=np.int64)
+        xs = np.asarray(self._buf_x, dtype=np.float64)
+        peak_ms, peak_v, out_ms, hold_ms, back_ms = summarize_excursion(
+            ts, xs, self.settings.rising, self.settings.hysteresis / 2)
+        start_v = self._start_x
+        base = end_value if not start_v == start_v else (
+            min(start_v, end_value) if self.settings.rising else max(start_v, end_value))
+        amplitude = abs(peak_v - base)
+        counted = reached_turn and amplitude >= self.settings.min_amplitude
+        reason = "" if counted else (
+            "did_not_reach_turn" if not reached_turn else "below_min_amplitude")
+        event = RepEvent(int(self._start_t), peak_ms, int(end_ms), start_v, peak_v, end_value,
+                         out_ms, hold_ms, back_ms, counted, reason)
+        if counted:
+            self.reps += 1
+        self.events.append(event)
+        self._buf_t, self._buf_x = [], []
+        return event
+
+    def _lose(self, timestamp_ms: int) -> RepEvent | None:
+        event = None
+        if self.state in (CounterState.OUTWARD, CounterState.AT_TURN, CounterState.RETURN) \
+                and self._buf_t:
+            ts = np.asarray(self._buf_t, dtype=np.int64)
+            xs = np.asarray(self._buf_x, dtype=np.float64)
+            peak_ms, peak_v, out_ms, hold_ms, back_ms = summarize_excursion(
+                ts, xs, self.settings.rising, self.settings.hysteresis / 2)
+            event = RepEvent(int(self._start_t), peak_ms, int(ts[-1]), self._start_x, peak_v,
+                             float(xs[-1]), out_ms, hold_ms, back_ms, False, "signal_lost")
+            self.events.append(event)
+        self.state = CounterState.SETUP
+        self._seen_since = -1
+        self._last_valid_ms = -1
+        self._pending = None
+        self._buf_t, self._buf_x = [], []
+        self._rest_t, self._rest_x, self._rest_low = -1, math.nan, math.inf
+        return event
+
+    def finish(self, timestamp_ms: int) -> RepEvent | None:
+        """End of stream: an excursion still under way is reported as partial."""
+        if self.state in (CounterState.OUTWARD, CounterState.AT_TURN, CounterState.RETURN) \
+                and self._buf_t:
+            ts = np.asarray(self._buf_t, dtype=np.int64)
+            xs = np.asarray(self._buf_x, dtype=np.float64)
+            peak_ms, peak_v, out_ms, hold_ms, back_ms = summarize_excursion(
+                ts, xs, self.settings.rising, self.settings.hysteresis / 2)
+            event = RepEvent(int(self._start_t), peak_ms, int(ts[-1]), self._start_x, peak_v,
+                             float(xs[-1]), out_ms, hold_ms, back_ms, False, "unfinished")
+            self.events.append(event)
+            self._buf_t, self._buf_x = [], []
+            self.state = CounterState.SETUP
+            return event
+        return None

@@ -1,0 +1,131 @@
+"""Exercise motions for the generator: which joint angles move, from what rest to what peak.
+
+Values are clinically typical (CLINICAL.md ranges); the repetition profile is a raised cosine
+from rest to peak, an optional hold, and back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+import numpy as np
+
+from hepvision.kinematics.definitions import AngleName as A
+from hepvision.kinematics.definitions import Side
+from hepvision.synthetic.skeleton import rot_x
+
+
+class Posture(str, Enum):
+    """Orientation of the body."""
+
+    STANDING = "standing"
+    SUPINE = "supine"  # lying on the back
+    PRONE = "prone"  # face down (push-up)
+
+    def root(self, n: int) -> np.ndarray:
+        """(n, 3, 3) pelvis orientation in the body frame."""
+        angle = {Posture.STANDING: 0.0, Posture.SUPINE: -90.0, Posture.PRONE: 90.0}[self]
+        return rot_x(np.full(n, np.radians(angle)))
+
+
+@dataclass(frozen=True, slots=True)
+class JointMotion:
+    """One joint angle's excursion during a repetition, degrees."""
+
+    angle: A
+    side: Side
+    rest_deg: float
+    peak_deg: float
+
+
+@dataclass(frozen=True, slots=True)
+class Motion:
+    """A synthetic exercise.
+
+    Attributes:
+        id: the exercise template id it imitates.
+        posture: body orientation.
+        joints: the moving (and held) joint angles; all others stay at 0.
+        forearm_frontal: elbow flexion in the frontal plane (overhead press).
+    """
+
+    id: str
+    posture: Posture
+    joints: tuple[JointMotion, ...]
+    forearm_frontal: bool = False
+
+
+def _both(angle: A, rest: float, peak: float) -> tuple[JointMotion, JointMotion]:
+    return JointMotion(angle, Side.LEFT, rest, peak), JointMotion(angle, Side.RIGHT, rest, peak)
+
+
+MOTIONS: dict[str, Motion] = {
+    m.id: m
+    for m in (
+        # Flat feet: ankle dorsiflexion = forward lean of the shank = knee - (hip - trunk).
+        Motion("squat", Posture.STANDING, (
+            *_both(A.HIP_FLEXION, 0, 95), *_both(A.KNEE_FLEXION, 0, 95),
+            *_both(A.ANKLE_DORSIFLEXION, 0, 35), JointMotion(A.TRUNK_FLEXION, Side.LEFT, 0, 35),
+        )),
+        Motion("mini_squat", Posture.STANDING, (
+            *_both(A.HIP_FLEXION, 0, 45), *_both(A.KNEE_FLEXION, 0, 50),
+            *_both(A.ANKLE_DORSIFLEXION, 0, 20), JointMotion(A.TRUNK_FLEXION, Side.LEFT, 0, 15),
+        )),
+        Motion("shoulder_flexion", Posture.STANDING, _both(A.SHOULDER_FLEXION, 0, 150)),
+        Motion("shoulder_abduction", Posture.STANDING, _both(A.SHOULDER_ABDUCTION, 0, 150)),
+        Motion("elbow_flexion", Posture.STANDING, _both(A.ELBOW_FLEXION, 5, 140)),
+        Motion("shoulder_press", Posture.STANDING, (
+            *_both(A.SHOULDER_ABDUCTION, 80, 170), *_both(A.ELBOW_FLEXION, 95, 10),
+        ), forearm_frontal=True),
+        Motion("jumping_jack", Posture.STANDING, (
+            *_both(A.SHOULDER_ABDUCTION, 5, 170), *_both(A.HIP_ABDUCTION, 0, 25),
+        )),
+        Motion("heel_raise", Posture.STANDING, _both(A.ANKLE_DORSIFLEXION, 0, -35)),
+        Motion("lunge", Posture.STANDING, (
+            JointMotion(A.HIP_FLEXION, Side.LEFT, 20, 85),
+            JointMotion(A.KNEE_FLEXION, Side.LEFT, 10, 90),
+            JointMotion(A.HIP_FLEXION, Side.RIGHT, -15, -10),
+            JointMotion(A.KNEE_FLEXION, Side.RIGHT, 10, 90),
+        )),
+        Motion("straight_leg_raise", Posture.SUPINE, (
+            JointMotion(A.HIP_FLEXION, Side.LEFT, 0, 60),
+        )),
+        Motion("bridge", Posture.SUPINE, (
+            *_both(A.HIP_FLEXION, 50, 0), *_both(A.KNEE_FLEXION, 100, 90),
+        )),
+        Motion("push_up", Posture.PRONE, (
+            *_both(A.SHOULDER_FLEXION, 85, 45), *_both(A.ELBOW_FLEXION, 0, 95),
+        )),
+        Motion("hip_abduction", Posture.STANDING, (
+            JointMotion(A.HIP_ABDUCTION, Side.LEFT, 0, 35),
+            JointMotion(A.PELVIC_DROP, Side.LEFT, 0, -5),
+            JointMotion(A.TRUNK_LATERAL_LEAN, Side.LEFT, 0, -8),
+        )),
+    )
+}
+
+
+def rep_profile(
+    times_s: np.ndarray, *, start_s: float, reps: int, out_s: float, hold_s: float,
+    back_s: float, rest_s: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """0..1 excursion over time and the peak time (s) of each repetition.
+
+    Each repetition: raised-cosine rise over ``out_s``, ``hold_s`` at the peak, raised-cosine
+    fall over ``back_s``, ``rest_s`` at rest; the first starts at ``start_s``.
+    """
+    p = np.zeros_like(times_s)
+    peaks = []
+    cycle = out_s + hold_s + back_s + rest_s
+    for i in range(reps):
+        t0 = start_s + i * cycle
+        u = times_s - t0
+        rise = (u >= 0) & (u < out_s)
+        p[rise] = 0.5 - 0.5 * np.cos(np.pi * u[rise] / out_s)
+        held = (u >= out_s) & (u < out_s + hold_s)
+        p[held] = 1.0
+        fall = (u >= out_s + hold_s) & (u < out_s + hold_s + back_s)
+        p[fall] = 0.5 + 0.5 * np.cos(np.pi * (u[fall] - out_s - hold_s) / back_s)
+        peaks.append(t0 + out_s + hold_s / 2)
+    return p, np.array(peaks)

@@ -1,0 +1,143 @@
+"""A 3D skeleton with adult segment lengths, posed by clinical joint angles (forward kinematics).
+
+Body frame: x = the patient's left, y = up, z = anterior (right-handed), metres, origin at the
+hip midpoint. Each joint angle is applied as a rotation of its child segment in its parent's
+frame, so the angle between the segments equals the commanded angle exactly (the ground truth
+for the kinematics tests). This is the generator's own model, independent of
+:mod:`hepvision.kinematics`, which measures angles from the resulting landmarks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from hepvision.kinematics.definitions import AngleName, Side
+from hepvision.pose.types import NUM_LANDMARKS
+from hepvision.pose.types import PoseLandmark as L
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentLengths:
+    """Adult segment lengths in metres (about 1.75 m stature; Winter's proportions)."""
+
+    half_hip_width_m: float = 0.12
+    half_shoulder_width_m: float = 0.19
+    trunk_m: float = 0.50
+    upper_arm_m: float = 0.30
+    forearm_m: float = 0.26
+    hand_m: float = 0.09
+    thigh_m: float = 0.43
+    shank_m: float = 0.43
+    heel_back_m: float = 0.05
+    toe_forward_m: float = 0.15
+    ankle_height_m: float = 0.07
+
+
+def rot_x(theta_rad: np.ndarray) -> np.ndarray:
+    """(T, 3, 3) rotations about x: turns y toward z."""
+    c, s = np.cos(theta_rad), np.sin(theta_rad)
+    o, z = np.ones_like(c), np.zeros_like(c)
+    return np.stack([np.stack([o, z, z], -1), np.stack([z, c, -s], -1),
+                     np.stack([z, s, c], -1)], -2)
+
+
+def rot_y(theta_rad: np.ndarray) -> np.ndarray:
+    """(T, 3, 3) rotations about y: turns z toward x."""
+    c, s = np.cos(theta_rad), np.sin(theta_rad)
+    o, z = np.ones_like(c), np.zeros_like(c)
+    return np.stack([np.stack([c, z, s], -1), np.stack([z, o, z], -1),
+                     np.stack([-s, z, c], -1)], -2)
+
+
+def rot_z(theta_rad: np.ndarray) -> np.ndarray:
+    """(T, 3, 3) rotations about z: turns x toward y."""
+    c, s = np.cos(theta_rad), np.sin(theta_rad)
+    o, z = np.ones_like(c), np.zeros_like(c)
+    return np.stack([np.stack([c, -s, z], -1), np.stack([s, c, z], -1),
+                     np.stack([z, z, o], -1)], -2)
+
+
+def _apply(r: np.ndarray, v: tuple[float, float, float]) -> np.ndarray:
+    return r @ np.asarray(v, dtype=np.float64)
+
+
+def pose_skeleton(
+    angles_deg: dict[tuple[AngleName, Side], np.ndarray],
+    root: np.ndarray,
+    lengths: SegmentLengths | None = None,
+    forearm_frontal: bool = False,
+) -> np.ndarray:
+    """Landmark positions (T, 33, 3) in the body frame (metres) for joint-angle trajectories.
+
+    Args:
+        angles_deg: (T,) degrees per (angle, side); missing entries are 0 (anatomical position).
+            Trunk flexion is read from the left side; lean and pelvic drop from the left side
+            (the right side's value is its negative).
+        root: (T, 3, 3) orientation of the pelvis in the body frame (standing: identity).
+        forearm_frontal: elbow flexion turns the forearm in the frontal plane (overhead press)
+            instead of forward (curl).
+    """
+    ln = lengths or SegmentLengths()
+    n = root.shape[0]
+    zero = np.zeros(n)
+
+    def ang(name: AngleName, side: Side = Side.LEFT) -> np.ndarray:
+        return np.radians(angles_deg.get((name, side), zero))
+
+    out = np.zeros((n, NUM_LANDMARKS, 3))
+    pelvis = root @ rot_z(-ang(AngleName.PELVIC_DROP))
+    trunk_flex = rot_x(ang(AngleName.TRUNK_FLEXION))
+    trunk_sag = pelvis @ trunk_flex  # the thighs' reference: hip flexion is against the trunk
+    trunk = root @ trunk_flex @ rot_z(-ang(AngleName.TRUNK_LATERAL_LEAN))
+    sm = _apply(trunk, (0.0, ln.trunk_m, 0.0))
+    head = {
+        L.NOSE: (0.0, 0.22, 0.10), L.LEFT_EYE_INNER: (0.015, 0.25, 0.085),
+        L.LEFT_EYE: (0.03, 0.25, 0.08), L.LEFT_EYE_OUTER: (0.045, 0.25, 0.07),
+        L.RIGHT_EYE_INNER: (-0.015, 0.25, 0.085), L.RIGHT_EYE: (-0.03, 0.25, 0.08),
+        L.RIGHT_EYE_OUTER: (-0.045, 0.25, 0.07), L.LEFT_EAR: (0.075, 0.23, 0.0),
+        L.RIGHT_EAR: (-0.075, 0.23, 0.0), L.MOUTH_LEFT: (0.025, 0.18, 0.09),
+        L.MOUTH_RIGHT: (-0.025, 0.18, 0.09),
+    }
+    for lid, offset in head.items():
+        out[:, lid] = sm + _apply(trunk, offset)
+    for side in Side:
+        sgn = 1.0 if side is Side.LEFT else -1.0
+        ids = _ids(side)
+        shoulder = sm + _apply(trunk, (sgn * ln.half_shoulder_width_m, 0.0, 0.0))
+        humerus = (trunk @ rot_z(sgn * ang(AngleName.SHOULDER_ABDUCTION, side))
+                   @ rot_x(-ang(AngleName.SHOULDER_FLEXION, side)))
+        elbow = shoulder + _apply(humerus, (0.0, -ln.upper_arm_m, 0.0))
+        if forearm_frontal:
+            forearm = humerus @ rot_z(sgn * ang(AngleName.ELBOW_FLEXION, side))
+        else:
+            forearm = humerus @ rot_x(-ang(AngleName.ELBOW_FLEXION, side))
+        wrist = elbow + _apply(forearm, (0.0, -ln.forearm_m, 0.0))
+        hip = _apply(pelvis, (sgn * ln.half_hip_width_m, 0.0, 0.0))
+        thigh = (trunk_sag @ rot_z(sgn * ang(AngleName.HIP_ABDUCTION, side))
+                 @ rot_x(-ang(AngleName.HIP_FLEXION, side)))
+        knee = hip + _apply(thigh, (0.0, -ln.thigh_m, 0.0))
+        shank = thigh @ rot_x(ang(AngleName.KNEE_FLEXION, side))
+        ankle = knee + _apply(shank, (0.0, -ln.shank_m, 0.0))
+        foot = shank @ rot_x(-ang(AngleName.ANKLE_DORSIFLEXION, side))
+        out[:, ids["shoulder"]] = shoulder
+        out[:, ids["elbow"]] = elbow
+        out[:, ids["wrist"]] = wrist
+        out[:, ids["index"]] = wrist + _apply(forearm, (0.0, -ln.hand_m, 0.01))
+        out[:, ids["pinky"]] = wrist + _apply(forearm, (sgn * 0.02, -ln.hand_m * 0.85, -0.01))
+        out[:, ids["thumb"]] = wrist + _apply(forearm, (0.0, -0.05, 0.03))
+        out[:, ids["hip"]] = hip
+        out[:, ids["knee"]] = knee
+        out[:, ids["ankle"]] = ankle
+        out[:, ids["heel"]] = ankle + _apply(foot, (0.0, -ln.ankle_height_m, -ln.heel_back_m))
+        out[:, ids["toe"]] = ankle + _apply(foot, (0.0, -ln.ankle_height_m, ln.toe_forward_m))
+    return out
+
+
+def _ids(side: Side) -> dict[str, int]:
+    p = "LEFT_" if side is Side.LEFT else "RIGHT_"
+    names = {"shoulder": "SHOULDER", "elbow": "ELBOW", "wrist": "WRIST", "index": "INDEX",
+             "pinky": "PINKY", "thumb": "THUMB", "hip": "HIP", "knee": "KNEE",
+             "ankle": "ANKLE", "heel": "HEEL", "toe": "FOOT_INDEX"}
+    return {k: int(L[p + v]) for k, v in names.items()}

@@ -1,0 +1,100 @@
+"""Repetition state machine and the template-free counter."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hepvision.reps import CounterSettings, CounterState, RepStateMachine, count_periodic
+
+SET = CounterSettings(start=30.0, turn=65.0, hysteresis=5.0, min_amplitude=35.0,
+                      min_dwell_ms=100, setup_ms=500)
+
+
+def _reps_signal(n, period_ms=2500, rest_ms=1500, peak=90.0, base=5.0, dt=33):
+    t = np.arange(0, rest_ms + n * period_ms + rest_ms, dt)
+    u = t - rest_ms
+    inside = (u >= 0) & (u < n * period_ms)
+    x = np.full(t.shape, base)
+    x[inside] = base + (peak - base) * (0.5 - 0.5 * np.cos(2 * np.pi * u[inside] / period_ms))
+    return t, x
+
+
+def _run(machine, t, x):
+    for a, b in zip(t, x, strict=True):
+        machine.update(int(a), float(b))
+    machine.finish(int(t[-1]))
+    return machine
+
+
+@given(n=st.integers(1, 12), period=st.integers(1200, 4000), peak=st.floats(75, 150),
+       jitter=st.floats(0.0, 4.9), seed=st.integers(0, 1000), rising=st.booleans())
+@settings(max_examples=60, deadline=None)
+def test_counts_n_repetitions_exactly_despite_jitter_below_hysteresis(
+        n, period, peak, jitter, seed, rising):
+    t, x = _reps_signal(n, period_ms=period, peak=peak)
+    rng = np.random.default_rng(seed)
+    x = x + rng.uniform(-jitter / 2, jitter / 2, x.size)  # peak-to-peak below the hysteresis
+    sign = 1.0 if rising else -1.0
+    s = CounterSettings(30.0 * sign, 65.0 * sign, 5.0, 35.0, 100, 500)
+    m = _run(RepStateMachine(s), t, x * sign)
+    assert m.reps == n
+    assert m.partial_reps == 0
+
+
+@given(level=st.sampled_from([30.0, 65.0]), seed=st.integers(0, 1000))
+@settings(max_examples=30, deadline=None)
+def test_jitter_at_a_threshold_never_counts(level, seed):
+    t = np.arange(0, 20000, 33)
+    x = level + np.random.default_rng(seed).uniform(-2.4, 2.4, t.size)
+    assert _run(RepStateMachine(SET), t, x).reps == 0
+
+
+def test_setup_state_counts_nothing_while_getting_into_position():
+    m = RepStateMachine(SET)
+    assert m.update(0, 90.0) is None and m.state is CounterState.SETUP
+    assert m.update(300, 5.0) is None and m.state is CounterState.SETUP
+    m.update(600, 5.0)
+    assert m.state is CounterState.REST and m.reps == 0
+
+
+def test_partial_repetition_reported_not_counted():
+    t, x = _reps_signal(3)
+    small = np.where(x > 50, 50.0, x)  # never reaches the turn
+    m = _run(RepStateMachine(SET), t, small)
+    assert m.reps == 0 and m.partial_reps == 3
+    assert all(e.reason == "did_not_reach_turn" for e in m.events)
+
+
+def test_minimum_dwell_rejects_a_spike():
+    t = np.arange(0, 6000, 33)
+    x = np.full(t.size, 5.0)
+    x[60:62] = 90.0  # 66 ms excursion
+    assert _run(RepStateMachine(SET), t, x).reps == 0
+
+
+def test_signal_lost_mid_rep_is_partial_and_resets_to_setup():
+    t, x = _reps_signal(1, period_ms=4000)
+    x[(t > 2500) & (t < 5000)] = np.nan
+    m = _run(RepStateMachine(SET), t, x)
+    assert m.reps == 0 and m.events[0].reason == "signal_lost"
+
+
+def test_rep_timing_and_rom():
+    t, x = _reps_signal(1, period_ms=3000, rest_ms=2000)
+    m = _run(RepStateMachine(SET), t, x)
+    (ev,) = m.events
+    assert ev.counted
+    assert ev.peak_value == pytest.approx(90.0, abs=0.5)
+    assert ev.start_value == pytest.approx(5.0, abs=5.0)
+    assert abs(ev.peak_ms - 3500) <= 40
+    assert ev.start_ms <= 2400 and ev.end_ms >= 4300
+
+
+def test_template_free_counter_finds_period_and_count():
+    t, x = _reps_signal(7, period_ms=2000)
+    noise = np.random.default_rng(0).normal(0, 1.0, (t.size, 1))
+    still = np.full((t.size, 1), 10.0) + noise
+    out = count_periodic(t, np.hstack([still, x[:, None] + noise]), ["still", "moving"])
+    assert out.reps == 7 and out.signal_name == "moving"
+    assert out.period_ms == pytest.approx(2000, rel=0.1)
