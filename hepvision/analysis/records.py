@@ -112,6 +112,7 @@ class ExerciseAnalysis:
 
 
 def _json_float(v: Any) -> Any:
-    if isinstance(v, float) and not math.isfinite(v):
-        return None
+    """NaN/inf become None; other floats are rounded to 0.01 (far below measurement error)."""
+    if isinstance(v, float):
+        return round(v, 2) if math.isfinite(v) else None
     return v

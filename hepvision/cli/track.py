@@ -94,9 +94,9 @@ def summary_line(report: dict[str, Any]) -> str:
     if ranges:
         peaks = [r["rom_peak_deg"] for r in ranges]
         text += f", peak ROM {min(peaks):.0f}-{max(peaks):.0f} deg"
-    partial = report.get("partial_reps") or []
+    partial = report.get("partial_reps") or 0
     if partial:
-        text += f" (+{len(partial)} partial, not counted)"
+        text += f" (+{partial} partial, not counted)"
     text += (f"; {report['frames_with_pose']}/{report['frames']} frames with pose, "
              f"{report['duration_s']:.1f} s, {report['processing_fps']:.0f} frames/s")
     return text

@@ -6,7 +6,8 @@ Stable contract (other tools read it); fields may be added, never renamed or rem
     reps              completed repetitions (int)
     rep_details       one object per repetition: start_ms, peak_ms, end_ms, rom_start_deg,
                       rom_peak_deg, rom_range_deg, concentric_ms, eccentric_ms, hold_ms, side
-    partial_reps      repetitions started but not completed (not counted in ``reps``)
+    partial_reps      excursions that did not count (too small, unfinished): an int;
+                      ``partial_details`` lists them like ``rep_details``
     frames            frames processed
     frames_with_pose  frames in which a person was found
     duration_s        media duration covered by the frames
@@ -64,7 +65,7 @@ def build_report(
         "exercise": exercise_id,
         "reps": int(analysis["reps"]),
         "rep_details": analysis["rep_details"],
-        "partial_reps": analysis.get("partial_reps", []),
+        "partial_reps": int(analysis.get("partial_reps", 0)),
         "frames": frames,
         "frames_with_pose": with_pose,
         "duration_s": round(duration_ms / 1000.0, 3),
