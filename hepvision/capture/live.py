@@ -84,16 +84,20 @@ class LatestFrameGrabber:
     def get(self, timeout: float | None = None) -> CapturedFrame | None:
         """The newest frame not yet returned; None when the source has ended (or timeout)."""
         with self._cond:
-            ok = self._cond.wait_for(lambda: not self._taken or self._done, timeout)
+            self._cond.wait_for(lambda: not self._taken or self._done, timeout)
             if not self._taken and self._latest is not None:
                 self._taken = True
                 return self._latest
             if self._error is not None:
                 error, self._error = self._error, None
                 raise error
-            if not ok or self._done:
-                return None
             return None
+
+    @property
+    def finished(self) -> bool:
+        """True once the source has ended and its last frame was taken."""
+        with self._cond:
+            return self._done and self._taken
 
     def stop(self) -> None:
         self._stop.set()

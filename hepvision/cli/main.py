@@ -32,7 +32,7 @@ def _configure_logging(verbose: bool) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from hepvision.cli import bench, track
+    from hepvision.cli import bench, live, track
 
     parser = argparse.ArgumentParser(
         prog="hepvision",
@@ -44,6 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     track.add_parsers(sub)
     bench.add_parser(sub)
+    live.add_parser(sub)
+    __import__("hepvision.cli.server", fromlist=["_"]).add_parsers(sub)
+    __import__("hepvision.cli.upload", fromlist=["_"]).add_parsers(sub)
     return parser
 
 

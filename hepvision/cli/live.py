@@ -1,0 +1,97 @@
+"""``hepvision live``: a patient session from the camera (or a clip played as a camera)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from hepvision.pose.factory import MODEL_BACKENDS
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "live",
+        help="live session: count, ROM and cues on the camera image, then save the session",
+        description="Run a live exercise session: setup check, sets with rest timers, pain "
+        "ratings before and after, a summary, and the session record saved locally. Keys in "
+        "the window: q stop, n next set / skip rest, p then 0-9 report pain (x = 10), "
+        "s skip a pain question.",
+    )
+    what = p.add_mutually_exclusive_group(required=True)
+    what.add_argument("--exercise", metavar="ID", help="exercise template id")
+    what.add_argument("--program", type=Path, metavar="program.toml",
+                      help="local program file (exercises with sets, reps, rest)")
+    src = p.add_mutually_exclusive_group()
+    src.add_argument("--camera", type=int, default=0, metavar="N", help="camera index (0)")
+    src.add_argument("--video", type=Path, metavar="FILE",
+                     help="play a clip at real-time pace as if it were the camera")
+    p.add_argument("--backend", choices=MODEL_BACKENDS, default="onnx")
+    p.add_argument("--sets", type=int, metavar="N", help="sets (default: the template's; with --video 1)")
+    p.add_argument("--reps", type=int, metavar="N",
+                   help="reps per set, 0 = open-ended (default: the template's; with --video "
+                   "0, so the whole clip is one set)")
+    p.add_argument("--rest", type=float, metavar="SECONDS", help="rest between sets")
+    p.add_argument("--no-window", action="store_true",
+                   help="run headless (kiosk use, tests); needs --out")
+    p.add_argument("--out", type=Path, metavar="session.json",
+                   help="write the session record here (default: the local sessions folder)")
+    p.add_argument("--pain-before", type=int, choices=range(11), metavar="0-10",
+                   help="headless: the pain rating before the session")
+    p.add_argument("--pain-after", type=int, choices=range(11), metavar="0-10",
+                   help="headless: the pain rating after the session")
+    p.add_argument("--screenshot", type=Path, metavar="PNG",
+                   help="save one overlay frame (the first with a counted repetition)")
+    p.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from hepvision.errors import HepvisionError
+    from hepvision.live.program import load_program, template_plan
+    from hepvision.live.run import LiveOptions, run_live
+    from hepvision.session.report import write_json
+    from hepvision.templates import load_template
+
+    if args.no_window and args.out is None:
+        raise HepvisionError("--no-window needs --out session.json")
+    if args.program is not None:
+        plans = load_program(args.program)
+    else:
+        # A clip played as the camera is one open-ended set unless told otherwise, so its
+        # count matches `hepvision track` on the same clip.
+        reps = args.reps if args.reps is not None else (0 if args.video else None)
+        sets = args.sets if args.sets is not None else (1 if args.video else None)
+        plans = (template_plan(load_template(args.exercise), sets=sets, reps=reps,
+                               rest_s=args.rest),)
+    options = LiveOptions(camera=None if args.video else args.camera, video=args.video,
+                          backend=args.backend, show_window=not args.no_window,
+                          pain_before=args.pain_before, pain_after=args.pain_after,
+                          screenshot=args.screenshot)
+    record = run_live(plans, options)
+    out = args.out or _default_out(record["session_id"])
+    write_json(out, record)
+    print(f"{record['reps']} reps; processed {record['processed_fps']:.1f} frames/s, "
+          f"{record['dropped_frames']} dropped, latency median "
+          f"{record['latency_ms_median']:.0f} ms (p95 {record['latency_ms_p95']:.0f} ms); "
+          f"session saved to {out}", file=sys.stderr)
+    _enqueue(record)
+    return 0
+
+
+def _default_out(session_id: str) -> Path:
+    import os
+
+    home = Path(os.environ.get("HEPVISION_HOME") or Path.home() / ".local/share/hepvision")
+    return home / "sessions" / f"{session_id}.json"
+
+
+def _enqueue(record: dict) -> None:
+    """Queue the session for upload when this device is enrolled with a therapist."""
+    try:
+        from hepvision.upload.outbox import enqueue_session
+    except ImportError:
+        return
+    from hepvision.live.record import wire_part
+
+    if record.get("exercises"):
+        enqueue_session(wire_part(record))

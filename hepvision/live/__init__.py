@@ -1,0 +1,1 @@
+"""Live sessions at camera frame rate: the engine, the session flow, the desktop window."""

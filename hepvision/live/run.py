@@ -1,0 +1,166 @@
+"""The desktop/headless live loop behind ``hepvision live``."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from hepvision.capture.live import LatestFrameGrabber, paced
+from hepvision.capture.sources import CameraSource, VideoFileSource
+from hepvision.errors import HepvisionError
+from hepvision.live.engine import LiveEngine, LiveUpdate
+from hepvision.live.flow import ExercisePlan, FlowState, SessionFlow
+from hepvision.live.overlay import draw_overlay
+from hepvision.live.record import build_session_record
+from hepvision.pose.factory import create_estimator
+
+log = logging.getLogger(__name__)
+
+WINDOW = "hepvision"
+
+
+@dataclass(frozen=True, slots=True)
+class LiveOptions:
+    """Settings of one live session.
+
+    ``camera`` or ``video`` names the source (a video plays at real-time pace, as if it were
+    the camera). Without a window (``show_window=False``) the pain ratings come from
+    ``pain_before``/``pain_after`` and are skipped when None.
+    """
+
+    camera: int | None = None
+    video: Path | None = None
+    backend: str = "onnx"
+    show_window: bool = True
+    pain_before: int | None = None
+    pain_after: int | None = None
+    screenshot: Path | None = None
+
+
+def run_live(plans: tuple[ExercisePlan, ...], options: LiveOptions,
+             flow: SessionFlow | None = None) -> dict[str, Any]:
+    """Run a whole session and return the session record (see ``live.record``).
+
+    Everything done before a stop, an interrupt or the end of the source is kept.
+    """
+    if options.video is not None:
+        source: VideoFileSource | CameraSource = VideoFileSource(options.video)
+        frames = paced(source)
+    else:
+        source = CameraSource(options.camera or 0)
+        frames = iter(source)
+    flow = flow or SessionFlow(plans)
+    with source, create_estimator(options.backend) as estimator:
+        engine = LiveEngine(estimator)
+        screen = _Window(options.screenshot) if options.show_window else None
+        grabber = LatestFrameGrabber(frames).start()
+        try:
+            _loop(flow, engine, grabber, options, screen)
+        except KeyboardInterrupt:
+            flow.stop("interrupted")
+        finally:
+            grabber.stop()
+            engine.stats.dropped = grabber.dropped
+            if screen is not None:
+                screen.close()
+        if not flow.done:  # interrupted, or the window closed while asking for pain
+            flow.stop("interrupted")
+            flow.skip_pain()
+        return build_session_record(flow, estimator.info, engine.stats)
+
+
+def _loop(flow: SessionFlow, engine: LiveEngine, grabber: LatestFrameGrabber,
+          options: LiveOptions, screen: _Window | None) -> None:
+    pending_pain = False
+    blank = np.zeros((480, 640, 3), np.uint8)
+    while not flow.done:
+        flow.tick()
+        if screen is None and flow.state in (FlowState.PAIN_BEFORE, FlowState.PAIN_AFTER):
+            value = (options.pain_before if flow.state is FlowState.PAIN_BEFORE
+                     else options.pain_after)
+            flow.skip_pain() if value is None else flow.rate_pain(value)
+            continue
+        item = grabber.get(timeout=0.2)
+        update: LiveUpdate | None = None
+        if item is None:
+            if not grabber.finished:
+                continue
+            flow.source_ended()
+            if screen is None:
+                continue
+            image = blank.copy()
+        else:
+            image = item.frame.image
+            analyzer = flow.analyzer
+            if analyzer is not None:
+                if engine.analyzer is not analyzer:
+                    engine.set_analyzer(analyzer)
+                update = engine.process(item.frame, item.captured_s)
+                engine.stats.dropped = grabber.dropped
+                if update is not None:
+                    flow.on_feedback(update.feedback)
+        if screen is not None:
+            key = screen.show(image, update, flow)
+            pending_pain = _handle_key(flow, key, pending_pain)
+            if screen.closed():
+                flow.stop("window closed")
+
+
+def _handle_key(flow: SessionFlow, key: int, pending_pain: bool) -> bool:
+    """Apply one key press; returns whether a pain digit is awaited next."""
+    if key < 0:
+        return pending_pain
+    ch = chr(key & 0xFF).lower()
+    asking = flow.state in (FlowState.PAIN_BEFORE, FlowState.PAIN_AFTER)
+    if (asking or pending_pain) and (ch.isdigit() or ch == "x"):
+        flow.rate_pain(10 if ch == "x" else int(ch))
+        return False
+    if asking and ch == "s":
+        flow.skip_pain()
+    elif ch == "q" or key == 27:
+        flow.stop()
+    elif ch == "n":
+        flow.next()
+    elif ch == "p":
+        return True
+    return False
+
+
+class _Window:
+    """The OpenCV window; a clear error where no display is available."""
+
+    def __init__(self, screenshot: Path | None) -> None:
+        try:
+            cv2.namedWindow(WINDOW, cv2.WINDOW_NORMAL)
+        except cv2.error as exc:
+            raise HepvisionError("cannot open a window (no display?): use --no-window, or "
+                                 "run in a desktop session") from exc
+        self.screenshot = screenshot
+        self._shot_taken = False
+
+    def show(self, image: np.ndarray, update: LiveUpdate | None, flow: SessionFlow) -> int:
+        canvas = draw_overlay(image.copy(), update, flow)
+        if (self.screenshot is not None and not self._shot_taken and update is not None
+                and update.pose.detected and update.feedback.reps > 0):
+            cv2.imwrite(str(self.screenshot), canvas)
+            self._shot_taken = True
+        cv2.imshow(WINDOW, canvas)
+        return cv2.waitKey(1)
+
+    def closed(self) -> bool:
+        try:
+            return cv2.getWindowProperty(WINDOW, cv2.WND_PROP_VISIBLE) < 1
+        except cv2.error:
+            return True
+
+    def close(self) -> None:
+        try:
+            cv2.destroyWindow(WINDOW)
+            cv2.waitKey(1)
+        except cv2.error:
+            pass
