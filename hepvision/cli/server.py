@@ -1,0 +1,174 @@
+"""``hepvision serve``, ``hepvision therapist create`` and ``hepvision patient create``."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import getpass
+import ipaddress
+import logging
+import os
+import sys
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+
+def _db_options() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--database-url", metavar="URL",
+                        help="SQLAlchemy URL (default: $HEPVISION_DATABASE_URL or a SQLite file "
+                        "in $HEPVISION_HOME/server)")
+    common.add_argument("--env-file", metavar="FILE",
+                        help="read HEPVISION_* settings from this file as well")
+    return common
+
+
+def add_parsers(sub: argparse._SubParsersAction) -> None:
+    common = _db_options()
+    s = sub.add_parser(
+        "serve", parents=[common], help="run the therapist server (HTTP API under /api/v1)",
+        description="Run the therapist server. The schema is migrated first. Settings come "
+        "from HEPVISION_* environment variables (see hepvision.server.core.config); outside "
+        "HEPVISION_ENVIRONMENT=development a real HEPVISION_SECRET_KEY is required. The API "
+        "is described at /openapi.json.")
+    s.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
+    s.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
+    s.add_argument("--workers", type=int, default=1, metavar="N",
+                   help="server processes sharing the database (PostgreSQL for N > 1)")
+    s.set_defaults(handler=run_serve)
+
+    t = sub.add_parser("therapist", help="manage therapist accounts")
+    tsub = t.add_subparsers(dest="therapist_command", metavar="ACTION", required=True)
+    tc = tsub.add_parser("create", parents=[common], help="create a therapist account",
+                         description="Create a therapist account; the password is read from "
+                         "a prompt, or from standard input with --password-stdin.")
+    tc.add_argument("email", metavar="EMAIL")
+    tc.add_argument("--name", default="", help="full name")
+    tc.add_argument("--password-stdin", action="store_true",
+                    help="read the password from the first line of standard input")
+    tc.set_defaults(handler=run_therapist_create)
+
+    p = sub.add_parser("patient", help="manage patients")
+    psub = p.add_subparsers(dest="patient_command", metavar="ACTION", required=True)
+    pc = psub.add_parser("create", parents=[common], help="enrol a patient",
+                         description="Enrol a patient for a therapist and print the one-time "
+                         "enrolment code for the patient's device (hepvision enroll CODE).")
+    pc.add_argument("name", metavar="NAME", help="patient display name")
+    pc.add_argument("--therapist", required=True, metavar="EMAIL")
+    pc.add_argument("--timezone", default="UTC", help="IANA time zone (default: UTC)")
+    pc.add_argument("--external-ref", metavar="REF", help="clinic record number")
+    pc.set_defaults(handler=run_patient_create)
+
+
+def _settings(args: argparse.Namespace) -> Any:
+    from hepvision.server.core.config import load_settings
+
+    return load_settings(env_file=args.env_file, database_url=args.database_url)
+
+
+@contextlib.contextmanager
+def _open_db(settings: Any) -> Iterator[tuple[Any, Any]]:
+    """(session factory, security) on a migrated database; the engine is closed after."""
+    from sqlalchemy.exc import OperationalError
+
+    from hepvision.server.core.security import Security
+    from hepvision.server.database import make_engine, make_sessionmaker, upgrade_database
+    from hepvision.server.errors import ConfigError
+
+    engine = make_engine(settings.database_url)
+    try:
+        try:
+            upgrade_database(engine)
+        except OperationalError as exc:
+            first = str(exc.orig).strip().splitlines()[0]
+            raise ConfigError(f"cannot open the database: {first}") from None
+        sec = Security(settings.secret_key.get_secret_value(),
+                       time_cost=settings.argon2_time_cost,
+                       memory_kib=settings.argon2_memory_kib)
+        yield make_sessionmaker(engine), sec
+    finally:
+        engine.dispose()
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from hepvision.server.database import make_engine, upgrade_database
+    from hepvision.server.errors import ConfigError
+
+    settings = _settings(args)
+    if args.workers > 1 and settings.is_sqlite:
+        log.warning("several workers on SQLite serialise their writes; use PostgreSQL")
+    try:
+        loopback = ipaddress.ip_address(args.host).is_loopback
+    except ValueError:
+        loopback = args.host == "localhost"
+    if not loopback and settings.uses_default_secret:
+        raise ConfigError("refusing to listen on a non-loopback address with the default "
+                          "secret key: set HEPVISION_SECRET_KEY")
+    engine = make_engine(settings.database_url)
+    upgrade_database(engine)
+    engine.dispose()
+    # Workers build their own app from the environment: hand the command-line settings down.
+    os.environ["HEPVISION_DATABASE_URL"] = settings.database_url
+    if args.env_file:
+        os.environ["HEPVISION_ENV_FILE"] = str(args.env_file)
+    log.info("serving on http://%s:%d/api/v1 (database: %s)", args.host, args.port,
+             settings.database_url.split("@")[-1])
+    uvicorn.run("hepvision.server.asgi:app_from_env", factory=True, host=args.host,
+                port=args.port, workers=args.workers, log_level="warning")
+    return 0
+
+
+def _read_password(args: argparse.Namespace) -> str:
+    from hepvision.server.errors import InvalidInputError
+
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Repeat password: ") != password:
+            raise InvalidInputError("the passwords differ")
+    if not password:
+        raise InvalidInputError("empty password")
+    return password
+
+
+def run_therapist_create(args: argparse.Namespace) -> int:
+    from hepvision.server.data import accounts
+
+    settings = _settings(args)
+    password = _read_password(args)
+    with _open_db(settings) as (sessions, sec), sessions() as db:
+        therapist = accounts.create_therapist(db, sec, email=args.email, password=password,
+                                              full_name=args.name)
+        print(f"therapist {therapist.email} created (id {therapist.id})")
+    return 0
+
+
+def run_patient_create(args: argparse.Namespace) -> int:
+    from pydantic import ValidationError
+
+    from hepvision.server.data import accounts
+    from hepvision.server.errors import InvalidInputError
+    from hepvision.server.schemas import PatientCreate
+
+    settings = _settings(args)
+    try:
+        data = PatientCreate(display_name=args.name, timezone=args.timezone,
+                             external_ref=args.external_ref)
+    except ValidationError as exc:
+        raise InvalidInputError(exc.errors()[0]["msg"]) from None
+    with _open_db(settings) as (sessions, sec), sessions() as db:
+        therapist = accounts.therapist_by_email(db, args.therapist)
+        patient, code = accounts.create_patient(
+            db, sec, therapist, data, actor_kind="cli",
+            code_lifetime=timedelta(hours=settings.enrolment_code_hours))
+        assert code.expires_at is not None
+        log.info("patient %r enrolled (id %d); the code below works once, until %s",
+                 patient.display_name, patient.id, code.expires_at.isoformat(timespec="minutes"))
+        print(code.token)
+    return 0

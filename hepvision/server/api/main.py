@@ -1,0 +1,22 @@
+"""The ``/api/v1`` router."""
+
+from fastapi import APIRouter
+
+from hepvision.server.api.routes import (
+    audit,
+    auth,
+    health,
+    patients,
+    prescriptions,
+    reports,
+    sessions,
+)
+
+API_PREFIX = "/api/v1"
+#: Routes that answer without a token; every other route requires one (tests enforce it).
+PUBLIC_PATHS = frozenset({f"{API_PREFIX}/health", f"{API_PREFIX}/auth/login",
+                          f"{API_PREFIX}/devices/enrol"})
+
+api_router = APIRouter(prefix=API_PREFIX)
+for module in (health, auth, patients, prescriptions, sessions, reports, audit):
+    api_router.include_router(module.router)

@@ -1,0 +1,104 @@
+"""What the therapist asks about a patient: trends, adherence, alerts, RTM days, CSV."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, HTTPException, Query, Response
+
+from hepvision.server.api.deps import OwnedPatientDep, SessionDep, SettingsDep, TherapistDep
+from hepvision.server.data import audit, reports
+from hepvision.server.models import Patient, Therapist
+from hepvision.server.schemas import (
+    AdherenceRow,
+    Alert,
+    FindingCounts,
+    PainPoint,
+    RomPoint,
+    RtmPublic,
+)
+
+router = APIRouter(prefix="/patients/{patient_id}", tags=["reports"])
+
+StartQ = Annotated[date | None, Query(description="first day (patient-local), inclusive")]
+EndQ = Annotated[date | None, Query(description="last day (patient-local), inclusive")]
+
+
+def _log(db: SessionDep, therapist: Therapist, patient: Patient, what: str) -> None:
+    audit.read(db, actor_kind="therapist", actor_id=therapist.id, resource=what,
+               patient_id=patient.id, therapist_id=therapist.id)
+
+
+@router.get("/rom-trend", response_model=list[RomPoint])
+def rom_trend(patient: OwnedPatientDep, therapist: TherapistDep, db: SessionDep,
+              exercise_id: Annotated[str | None, Query(max_length=64)] = None,
+              angle_name: Annotated[str | None, Query(max_length=64)] = None,
+              start: StartQ = None, end: EndQ = None,
+              limit: Annotated[int, Query(ge=1, le=5000)] = 1000) -> list[RomPoint]:
+    """Best and median peak ROM (degrees) per session for an exercise and joint, over time."""
+    out = reports.rom_trend(db, patient, exercise_id=exercise_id, angle_name=angle_name,
+                            start=start, end=end, limit=limit)
+    _log(db, therapist, patient, "rom_trend")
+    return out
+
+
+@router.get("/adherence", response_model=list[AdherenceRow])
+def adherence(patient: OwnedPatientDep, therapist: TherapistDep, db: SessionDep,
+              period: Literal["day", "week"] = "week", start: StartQ = None,
+              end: EndQ = None) -> list[AdherenceRow]:
+    """Sessions and reps done against prescribed, per day or week (default: last 4 weeks)."""
+    end = end or reports.local_today(patient)
+    start = start or end - timedelta(days=27)
+    if start > end or (end - start).days > 366:
+        raise HTTPException(422, "start must be before end and at most 366 days apart")
+    out = reports.adherence(db, patient, period=period, start=start, end=end)
+    _log(db, therapist, patient, "adherence")
+    return out
+
+
+@router.get("/pain-trend", response_model=list[PainPoint])
+def pain_trend(patient: OwnedPatientDep, therapist: TherapistDep, db: SessionDep,
+               start: StartQ = None, end: EndQ = None) -> list[PainPoint]:
+    out = reports.pain_trend(db, patient, start=start, end=end)
+    _log(db, therapist, patient, "pain_trend")
+    return out
+
+
+@router.get("/findings", response_model=list[FindingCounts])
+def findings(patient: OwnedPatientDep, therapist: TherapistDep, db: SessionDep,
+             start: StartQ = None, end: EndQ = None) -> list[FindingCounts]:
+    """Form-finding counts per session and exercise, by severity and by rule."""
+    out = reports.finding_counts(db, patient, start=start, end=end)
+    _log(db, therapist, patient, "findings")
+    return out
+
+
+@router.get("/alerts", response_model=list[Alert])
+def alerts(patient: OwnedPatientDep, therapist: TherapistDep, db: SessionDep,
+           settings: SettingsDep, as_of: date | None = None) -> list[Alert]:
+    """Pain at or above the threshold, stop findings, and ROM falling against last week."""
+    out = reports.alerts(db, patient, pain_threshold=settings.pain_alert_threshold,
+                         rom_drop_deg=settings.rom_drop_alert_deg, as_of=as_of)
+    _log(db, therapist, patient, "alerts")
+    return out
+
+
+@router.get("/rtm", response_model=RtmPublic)
+def rtm(patient: OwnedPatientDep, therapist: TherapistDep, db: SessionDep,
+        as_of: date | None = None) -> RtmPublic:
+    """RTM day ledger: days with transmitted data and 30-day periods from monitoring start."""
+    out = reports.rtm(db, patient, as_of=as_of)
+    _log(db, therapist, patient, "rtm")
+    return out
+
+
+@router.get("/export.csv", response_class=Response,
+            responses={200: {"content": {"text/csv": {}}}})
+def export_csv(patient: OwnedPatientDep, therapist: TherapistDep, db: SessionDep,
+               start: StartQ = None, end: EndQ = None) -> Response:
+    """One row per session and exercise (columns in ``reports.CSV_COLUMNS``)."""
+    body = "".join(reports.export_csv(db, patient, start=start, end=end))
+    _log(db, therapist, patient, "export_csv")
+    return Response(body, media_type="text/csv; charset=utf-8", headers={
+        "Content-Disposition": f'attachment; filename="patient-{patient.id}-sessions.csv"'})

@@ -1,0 +1,253 @@
+"""HTTP request and response bodies (separate Create / Update / Public models per resource).
+
+The session record itself is :class:`hepvision.wire.session.SessionRecord`, shared with the
+upload client.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from hepvision.wire.session import Side, Slug
+
+
+def _zone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {name!r} (use an IANA name like Europe/Berlin)")
+    return name
+
+
+TimeZoneName = Annotated[str, Field(max_length=64), AfterValidator(_zone)]
+Email = Annotated[str, Field(min_length=3, max_length=254,
+                             pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+Note = Annotated[str, Field(max_length=500)]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+# ---- accounts ----------------------------------------------------------------------------
+
+class LoginRequest(_In):
+    email: Email
+    password: Annotated[str, Field(min_length=1, max_length=1024)]
+
+
+class TokenPublic(_Out):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_at: datetime
+
+
+class TherapistPublic(_Out):
+    id: int
+    email: str
+    full_name: str
+    created_at: datetime
+
+
+class MePublic(_Out):
+    kind: Literal["therapist", "device"]
+    therapist: TherapistPublic | None = None
+    patient_id: int | None = None
+
+
+class PatientCreate(_In):
+    display_name: Name
+    external_ref: Annotated[str, Field(max_length=64)] | None = None
+    timezone: TimeZoneName = "UTC"
+    monitoring_start: date | None = None
+
+
+class PatientUpdate(_In):
+    display_name: Name | None = None
+    external_ref: Annotated[str, Field(max_length=64)] | None = None
+    timezone: TimeZoneName | None = None
+    monitoring_start: date | None = None
+    is_active: bool | None = None
+
+
+class PatientPublic(_Out):
+    id: int
+    display_name: str
+    external_ref: str | None
+    timezone: str
+    monitoring_start: date | None
+    is_active: bool
+    created_at: datetime
+
+
+class EnrolmentCodePublic(_Out):
+    code: str
+    expires_at: datetime
+
+
+class PatientCreated(PatientPublic):
+    enrolment: EnrolmentCodePublic
+
+
+class DevicesRevoked(_Out):
+    revoked: int
+
+
+# ---- prescriptions -------------------------------------------------------------------------
+
+class ProgressionStep(_In):
+    """Change the dose after a number of days on this version (e.g. +2 reps after 7 days)."""
+
+    after_days: Annotated[int, Field(ge=1, le=365)]
+    sets: Annotated[int, Field(ge=1, le=20)] | None = None
+    reps: Annotated[int, Field(ge=1, le=200)] | None = None
+    hold_s: Annotated[float, Field(ge=0, le=600)] | None = None
+    note: Note = ""
+
+
+class ExerciseOverrides(_In):
+    """Per-patient overrides of the template: a ROM target and safety caps."""
+
+    target_rom_deg: Annotated[float, Field(ge=-180, le=360)] | None = None
+    max_rom_deg: Annotated[float, Field(ge=-180, le=360)] | None = None
+    max_reps_per_set: Annotated[int, Field(ge=1, le=200)] | None = None
+    pain_stop_at: Annotated[int, Field(ge=0, le=10)] | None = None
+
+
+class PrescribedExercise(_In):
+    exercise_id: Slug
+    sets: Annotated[int, Field(ge=1, le=20)]
+    reps: Annotated[int, Field(ge=1, le=200)]
+    hold_s: Annotated[float, Field(ge=0, le=600)] = 0.0
+    rest_s: Annotated[float, Field(ge=0, le=3600)] | None = None
+    sessions_per_day: Annotated[int, Field(ge=1, le=6)] = 1
+    days_per_week: Annotated[int, Field(ge=1, le=7)] = 7
+    side: Side | None = None
+    progression: Annotated[list[ProgressionStep], Field(max_length=10)] = []
+    precautions: Annotated[list[Note], Field(max_length=20)] = []
+    overrides: ExerciseOverrides = ExerciseOverrides()
+
+
+class PrescriptionCreate(_In):
+    exercises: Annotated[list[PrescribedExercise], Field(min_length=1, max_length=30)]
+    precautions: Annotated[list[Note], Field(max_length=20)] = []
+    notes: Annotated[str, Field(max_length=2000)] = ""
+
+
+class PrescriptionPublic(_Out):
+    patient_id: int
+    version: int
+    created_at: datetime
+    created_by: int
+    exercises: list[PrescribedExercise]
+    precautions: list[str]
+    notes: str
+
+
+# ---- sessions and reports ------------------------------------------------------------------
+
+class SessionSummary(_Out):
+    session_id: uuid.UUID
+    started_at: datetime
+    ended_at: datetime
+    day: date
+    duration_s: float
+    pain_before: int | None
+    pain_after: int | None
+    stopped_early: bool
+    total_reps: int
+    prescription_version: int | None
+    app_version: str
+    received_at: datetime
+    exercises: list[str]
+
+
+class RomPoint(_Out):
+    session_id: uuid.UUID
+    started_at: datetime
+    day: date
+    exercise_id: str
+    angle_name: str
+    side: str | None
+    reps: int
+    rom_best_deg: float | None
+    rom_median_deg: float | None
+
+
+class AdherenceRow(_Out):
+    period_start: date
+    exercise_id: str
+    sessions_done: int
+    sessions_prescribed: float
+    reps_done: int
+    reps_prescribed: float
+    adherence_pct: float | None
+
+
+class PainPoint(_Out):
+    session_id: uuid.UUID
+    started_at: datetime
+    day: date
+    pain_before: int | None
+    pain_after: int | None
+
+
+class FindingCounts(_Out):
+    session_id: uuid.UUID
+    started_at: datetime
+    exercise_id: str
+    info: int
+    warning: int
+    stop: int
+    by_rule: dict[str, int]
+
+
+class Alert(_Out):
+    kind: Literal["pain", "rom_drop", "stop_finding"]
+    severity: Literal["warning", "high"]
+    day: date
+    message: str
+    session_id: uuid.UUID | None = None
+    exercise_id: str | None = None
+    value: float | None = None
+
+
+class RtmPeriod(_Out):
+    period_start: date
+    period_end: date
+    days_with_data: int
+    band: Literal["none", "1", "2-15", "16-30"]
+
+
+class RtmPublic(_Out):
+    patient_id: int
+    monitoring_start: date | None
+    days: list[date]
+    periods: list[RtmPeriod]
+
+
+class AuditPublic(_Out):
+    at: datetime
+    actor_kind: str
+    actor_id: int | None
+    action: str
+    resource: str
+    resource_id: str | None
+    patient_id: int | None
+    detail: str
+
+
+class Health(_Out):
+    status: Literal["ok"]
+    database: Literal["ok"]
+    version: str

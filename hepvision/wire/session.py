@@ -1,0 +1,179 @@
+"""The session record: what a patient's device uploads after one exercise session.
+
+Schema version "1". Every model forbids unknown keys and bounds its sizes, so the server can
+validate a record completely before writing anything. Times inside a set are integer
+milliseconds from the start of that exercise's recording; ``started_at``/``ended_at`` are
+timezone-aware wall-clock datetimes. Angles are degrees in the neutral-zero convention; a ROM
+field is ``None`` when it was not measurable (wrong view, joint out of frame).
+
+Example (abridged)::
+
+    {"schema_version": "1", "session_id": "4f0c...", "prescription_version": 3,
+     "app_version": "0.1.0", "started_at": "2026-03-02T09:00:00+01:00", ...,
+     "exercises": [{"exercise_id": "squat", "angle_name": "knee_flexion", "sets": [...]}]}
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+SCHEMA_VERSION = "1"
+
+MAX_EXERCISES = 32
+MAX_SETS = 20
+MAX_REPS_PER_SET = 200
+MAX_HOLDS_PER_SET = 100
+MAX_FINDINGS_PER_SET = 500
+MAX_MODELS = 8
+MAX_SESSION_S = 6 * 3600.0
+MAX_TIME_MS = int(MAX_SESSION_S * 1000)
+
+Slug = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_\-]*$")]
+ShortText = Annotated[str, Field(max_length=64)]
+Message = Annotated[str, Field(max_length=500)]
+Sha256Hex = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+TimeMs = Annotated[int, Field(ge=0, le=MAX_TIME_MS)]
+Pain = Annotated[int, Field(ge=0, le=10)]
+Side = Literal["left", "right", "both", "none"]
+Severity = Literal["info", "warning", "stop"]
+
+
+def _finite(value: float | None) -> float | None:
+    if value is not None and not math.isfinite(value):
+        raise ValueError("must be a finite number")
+    return value
+
+
+Degrees = Annotated[float, Field(ge=-360.0, le=360.0), AfterValidator(_finite)]
+Seconds = Annotated[float, Field(ge=0.0, le=MAX_SESSION_S), AfterValidator(_finite)]
+Number = Annotated[float, Field(ge=-1e9, le=1e9), AfterValidator(_finite)]
+
+
+class _Wire(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+class Repetition(_Wire):
+    """One counted repetition; the same keys as ``rep_details`` in a ``track`` report."""
+
+    start_ms: TimeMs
+    peak_ms: TimeMs
+    end_ms: TimeMs
+    rom_start_deg: Degrees | None = None
+    rom_peak_deg: Degrees | None = None
+    rom_range_deg: Degrees | None = None
+    concentric_ms: TimeMs | None = None
+    eccentric_ms: TimeMs | None = None
+    hold_ms: TimeMs | None = None
+    side: Side | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Repetition:
+        if not self.start_ms <= self.peak_ms <= self.end_ms:
+            raise ValueError("a repetition needs start_ms <= peak_ms <= end_ms")
+        return self
+
+
+class Hold(_Wire):
+    """An isometric hold inside a set."""
+
+    start_ms: TimeMs
+    end_ms: TimeMs
+    hold_s: Seconds
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Hold:
+        if self.end_ms < self.start_ms:
+            raise ValueError("a hold needs start_ms <= end_ms")
+        return self
+
+
+class Finding(_Wire):
+    """A form finding raised by a rule of the exercise template."""
+
+    rule_id: Slug
+    severity: Severity
+    time_ms: TimeMs
+    rep_index: Annotated[int, Field(ge=0, lt=MAX_REPS_PER_SET)] | None = None
+    value: Number | None = None
+    limit: Number | None = None
+    message: Message = ""
+
+
+class SetRecord(_Wire):
+    """One set: counted and partial repetitions, holds, findings and the rest after it."""
+
+    set_index: Annotated[int, Field(ge=0, lt=MAX_SETS)]
+    reps: Annotated[int, Field(ge=0, le=MAX_REPS_PER_SET)]
+    partial_reps: Annotated[int, Field(ge=0, le=MAX_REPS_PER_SET)] = 0
+    repetitions: Annotated[list[Repetition], Field(max_length=MAX_REPS_PER_SET)] = []
+    holds: Annotated[list[Hold], Field(max_length=MAX_HOLDS_PER_SET)] = []
+    findings: Annotated[list[Finding], Field(max_length=MAX_FINDINGS_PER_SET)] = []
+    rest_s: Seconds | None = None
+
+    @model_validator(mode="after")
+    def _counts(self) -> SetRecord:
+        if len(self.repetitions) > self.reps:
+            raise ValueError("more repetition details than counted reps")
+        return self
+
+
+class ExerciseRecord(_Wire):
+    """One exercise of the session, with the template and model hashes it ran with."""
+
+    exercise_id: Slug
+    template_sha256: Sha256Hex | None = None
+    model_sha256: Annotated[dict[ShortText, Sha256Hex], Field(max_length=MAX_MODELS)] = {}
+    backend: ShortText = ""
+    view: Literal["front", "side", "back", "unknown"] = "unknown"
+    side: Side | None = None
+    angle_name: Slug
+    target_rom_deg: Degrees | None = None
+    sets: Annotated[list[SetRecord], Field(max_length=MAX_SETS)]
+
+    @model_validator(mode="after")
+    def _unique_sets(self) -> ExerciseRecord:
+        indices = [s.set_index for s in self.sets]
+        if len(set(indices)) != len(indices):
+            raise ValueError("set_index values must be unique within an exercise")
+        return self
+
+
+class SessionRecord(_Wire):
+    """One finished exercise session, identified by a client-generated UUID.
+
+    ``session_id`` is the idempotency key: uploading the same record twice stores it once.
+    """
+
+    schema_version: Literal["1"] = SCHEMA_VERSION
+    session_id: uuid.UUID
+    prescription_version: Annotated[int, Field(ge=1)] | None = None
+    app_version: Annotated[str, Field(min_length=1, max_length=32)]
+    started_at: datetime
+    ended_at: datetime
+    duration_s: Seconds
+    pain_before: Pain | None = None
+    pain_after: Pain | None = None
+    stopped_early: bool = False
+    stop_reason: Message | None = None
+    exercises: Annotated[list[ExerciseRecord], Field(min_length=1, max_length=MAX_EXERCISES)]
+
+    @model_validator(mode="after")
+    def _times(self) -> SessionRecord:
+        if self.started_at.tzinfo is None or self.ended_at.tzinfo is None:
+            raise ValueError("started_at and ended_at must carry a timezone offset")
+        if self.ended_at < self.started_at:
+            raise ValueError("ended_at is before started_at")
+        if (self.ended_at - self.started_at).total_seconds() > MAX_SESSION_S:
+            raise ValueError("a session lasts at most 6 hours")
+        return self
+
+    @property
+    def total_reps(self) -> int:
+        """Counted repetitions over all exercises and sets."""
+        return sum(s.reps for e in self.exercises for s in e.sets)
