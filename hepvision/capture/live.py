@@ -57,8 +57,13 @@ class LatestFrameGrabber:
         self.dropped = 0
         self._thread = threading.Thread(target=self._run, name="hepvision-grab", daemon=True)
 
+    @property
+    def started(self) -> bool:
+        return self._thread.ident is not None
+
     def start(self) -> LatestFrameGrabber:
-        self._thread.start()
+        if not self.started:
+            self._thread.start()
         return self
 
     def _run(self) -> None:
@@ -101,7 +106,8 @@ class LatestFrameGrabber:
 
     def stop(self) -> None:
         self._stop.set()
-        self._thread.join(timeout=2.0)
+        if self.started:
+            self._thread.join(timeout=2.0)
 
     def __enter__(self) -> LatestFrameGrabber:
         return self.start()

@@ -83,3 +83,30 @@ def draw_overlay(img: np.ndarray, update: LiveUpdate | None, flow: SessionFlow,
         _text(img, flow.message, (16, h - 55), 0.6)
     _text(img, KEYS_HELP, (16, h - 20), 0.5)
     return img
+
+
+def summary_lines(flow: SessionFlow) -> list[str]:
+    """The end-of-session summary: reps per set, ROM range per set, pain."""
+    lines = [f"Session done: {flow.total_reps()} reps"]
+    for s in flow.finished:
+        a = s.analysis
+        peaks = [r.rom_peak_deg for r in a.rep_details if math.isfinite(r.rom_peak_deg)]
+        rom = f", best {max(peaks, key=abs):.0f} {a.signal_unit}" if peaks else ""
+        name = flow.plans[s.exercise_index].template.name
+        lines.append(f"{name} set {s.set_index + 1}: {a.reps} reps{rom}"
+                     + (f" (ended: {s.ended_by})" if s.ended_by not in ("target",) else ""))
+    if flow.pain_before is not None or flow.pain_after is not None:
+        fmt = lambda v: "-" if v is None else str(v)  # noqa: E731
+        lines.append(f"Pain before {fmt(flow.pain_before)}/10, after {fmt(flow.pain_after)}/10")
+    if flow.stop_reason:
+        lines.append(f"Stopped early: {flow.stop_reason}")
+    return lines
+
+
+def draw_summary(img: np.ndarray, flow: SessionFlow) -> np.ndarray:
+    y = 50
+    for i, line in enumerate(summary_lines(flow)):
+        _text(img, line, (20, y), 0.9 if i == 0 else 0.6, _GREEN if i == 0 else _WHITE)
+        y += 40 if i == 0 else 30
+    _text(img, "press any key to close", (20, img.shape[0] - 20), 0.5)
+    return img

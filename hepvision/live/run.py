@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from hepvision.capture.sources import CameraSource, VideoFileSource
 from hepvision.errors import HepvisionError
 from hepvision.live.engine import LiveEngine, LiveUpdate
 from hepvision.live.flow import ExercisePlan, FlowState, SessionFlow
-from hepvision.live.overlay import draw_overlay
+from hepvision.live.overlay import draw_overlay, draw_summary
 from hepvision.live.record import build_session_record
 from hepvision.pose.factory import create_estimator
 
@@ -58,9 +59,13 @@ def run_live(plans: tuple[ExercisePlan, ...], options: LiveOptions,
     with source, create_estimator(options.backend) as estimator:
         engine = LiveEngine(estimator)
         screen = _Window(options.screenshot) if options.show_window else None
-        grabber = LatestFrameGrabber(frames).start()
+        # Started when the first set begins, so a clip is not played through while the
+        # patient is still answering the pain question.
+        grabber = LatestFrameGrabber(frames)
         try:
             _loop(flow, engine, grabber, options, screen)
+            if screen is not None and flow.done:
+                screen.show_summary(flow)
         except KeyboardInterrupt:
             flow.stop("interrupted")
         finally:
@@ -85,6 +90,13 @@ def _loop(flow: SessionFlow, engine: LiveEngine, grabber: LatestFrameGrabber,
                      else options.pain_after)
             flow.skip_pain() if value is None else flow.rate_pain(value)
             continue
+        if not grabber.started:
+            if flow.state is FlowState.ACTIVE:
+                grabber.start()
+            elif screen is not None:
+                pending_pain = _handle_key(flow, screen.show(blank.copy(), None, flow),
+                                           pending_pain)
+                continue
         item = grabber.get(timeout=0.2)
         update: LiveUpdate | None = None
         if item is None:
@@ -151,6 +163,15 @@ class _Window:
             self._shot_taken = True
         cv2.imshow(WINDOW, canvas)
         return cv2.waitKey(1)
+
+    def show_summary(self, flow: SessionFlow, seconds: float = 15.0) -> None:
+        """The summary until a key is pressed (or ``seconds`` pass)."""
+        canvas = draw_summary(np.zeros((480, 800, 3), np.uint8), flow)
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline and not self.closed():
+            cv2.imshow(WINDOW, canvas)
+            if cv2.waitKey(50) >= 0:
+                break
 
     def closed(self) -> bool:
         try:
