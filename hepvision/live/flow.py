@@ -229,9 +229,9 @@ class SessionFlow:
         self.last_feedback = None
         self.state = FlowState.ACTIVE
         self._rest_until = None
-        target = f"{self.plan.reps} reps" if self.plan.reps else "reps"
+        target = f", {self.plan.reps} reps" if self.plan.reps else ""
         self.message = (f"{self.plan.template.name}: set {self.set_index + 1} of "
-                        f"{self.plan.sets}, {target}")
+                        f"{self.plan.sets}{target}")
 
     def _end_set(self, why: str, pain: int | None = None) -> None:
         assert self._analyzer is not None

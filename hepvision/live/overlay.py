@@ -11,7 +11,7 @@ from hepvision.live.engine import LiveUpdate
 from hepvision.live.flow import FlowState, SessionFlow
 from hepvision.pose.types import POSE_CONNECTIONS
 
-KEYS_HELP = "keys: q stop  n next/skip rest  p then 0-9 pain (x = 10)  m mute"
+KEYS_HELP = "keys: q stop  n next set/skip rest  p then 0-9 pain (x = 10)"
 _GREEN = (80, 200, 80)
 _WHITE = (255, 255, 255)
 _YELLOW = (0, 220, 255)
