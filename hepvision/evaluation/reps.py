@@ -84,11 +84,24 @@ def _file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _pose_code_digest() -> str:
+    """Digest of the pose package's source: a change to a backend invalidates the cache."""
+    digest = hashlib.sha256()
+    for path in sorted((Path(__file__).resolve().parents[1] / "pose").glob("*.py")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:8]
+
+
 def cached_landmarks(video: Path, backend: str, cache_dir: Path) -> LandmarkRecording:
-    """The clip's pose recording from the cache, running ``backend`` on a miss."""
+    """The clip's pose recording from the cache, running ``backend`` on a miss.
+
+    The cache key holds the clip's digest, the backend, its model digests and the digest of
+    the pose code, so a changed backend never serves stale landmarks.
+    """
     with create_estimator(backend) as estimator:
         models = "-".join(sorted(sha[:8] for sha in estimator.info.model_sha256.values()))
-        key = f"{_file_sha256(video)[:20]}-{backend}-{models or 'nomodel'}.npz"
+        key = (f"{_file_sha256(video)[:20]}-{backend}-{models or 'nomodel'}-"
+               f"{_pose_code_digest()}.npz")
         cached = cache_dir / key
         if cached.is_file():
             return load_recording(cached)
