@@ -8,6 +8,8 @@ from hepvision.errors import TemplateError
 from hepvision.templates import (
     AngleCounter,
     DistanceCounter,
+    HoldCounter,
+    MeasureCounter,
     exercises_dir,
     list_templates,
     load_template,
@@ -40,7 +42,7 @@ def test_all_required_templates_load():
         assert t.id == tid and t.name and t.instructions
         raw = (exercises_dir() / f"{tid}.toml").read_bytes()
         assert t.content_sha256 == hashlib.sha256(raw).hexdigest()
-        assert isinstance(t.counter, AngleCounter | DistanceCounter)
+        assert isinstance(t.counter, AngleCounter | DistanceCounter | MeasureCounter | HoldCounter)
 
 
 def test_unknown_template():

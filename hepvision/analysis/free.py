@@ -33,3 +33,9 @@ def count_reps_template_free(results: Sequence[PoseResult]) -> PeriodicCount:
     else:
         fs = 30.0
     return count_periodic(times, values, names, fs_hz=fs)
+
+
+def count_template_free(results: Sequence[PoseResult]) -> int:
+    """The number of repetitions :func:`count_reps_template_free` finds (what ``bench reps``
+    reports for a clip with no template)."""
+    return count_reps_template_free(results).reps

@@ -21,6 +21,12 @@ class FrameFeedback:
             ``return``); for alternating sides the more advanced side's state.
         view: this frame's view (``front``, ``side_left``, ``side_right``, ``oblique``,
             ``unknown``).
+        setup_message: what the patient must change before (or while) counting, e.g. "Turn
+            sideways to the camera"; None when the setup is right. While a blocking setup
+            check fails nothing is counted.
+        cue: a form cue issued in this frame (one at a time, by priority, with cooldowns);
+            None otherwise.
+        hold_s: seconds held in the current hold (hold templates; 0 otherwise).
     """
 
     timestamp_ms: int
@@ -29,6 +35,9 @@ class FrameFeedback:
     signal_unit: str
     state: str
     view: str
+    setup_message: str | None = None
+    cue: str | None = None
+    hold_s: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,9 +67,16 @@ class Repetition:
     eccentric_ms: int
     hold_ms: int
     side: str
+    findings: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return {k: _json_float(v) for k, v in asdict(self).items()}
+        """JSON-ready dict; ``findings`` (rule ids) only when the repetition has some."""
+        out = {k: _json_float(v) for k, v in asdict(self).items()}
+        if self.findings:
+            out["findings"] = list(self.findings)
+        else:
+            del out["findings"]
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +94,12 @@ class ExerciseAnalysis:
         view: the session's view (the most frequent frame view).
         frames, frames_measured: frames seen and frames where the signal was measurable.
         refined: True when ROM and phase times come from the zero-phase Butterworth pass.
+        findings: form findings (:class:`~hepvision.form.FormFinding`) in time order.
+        mode: ``reps`` or ``hold`` (timed holds: ``rep_details`` are the holds, ``reps`` the
+            holds that reached the target).
+        hold_s: seconds held in all holds (hold templates; NaN otherwise).
+        template_base_sha256, overrides_sha256: the template file's hash and the per-patient
+            overrides' hash ("" without overrides).
     """
 
     template_id: str
@@ -92,6 +114,11 @@ class ExerciseAnalysis:
     frames: int
     frames_measured: int
     refined: bool
+    findings: tuple[Any, ...] = ()
+    mode: str = "reps"
+    hold_s: float = math.nan
+    template_base_sha256: str = ""
+    overrides_sha256: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict (NaN becomes None)."""
@@ -108,7 +135,20 @@ class ExerciseAnalysis:
             "frames": self.frames,
             "frames_measured": self.frames_measured,
             "refined": self.refined,
+            "mode": self.mode,
+            "hold_s": _json_float(self.hold_s),
+            "findings": [f.to_dict() for f in self.findings],
+            "findings_by_rule": self.findings_by_rule(),
+            "template_base_sha256": self.template_base_sha256 or self.template_sha256,
+            "overrides_sha256": self.overrides_sha256,
         }
+
+    def findings_by_rule(self) -> dict[str, int]:
+        """Number of findings per rule id."""
+        out: dict[str, int] = {}
+        for f in self.findings:
+            out[f.rule_id] = out.get(f.rule_id, 0) + 1
+        return dict(sorted(out.items()))
 
 
 def _json_float(v: Any) -> Any:

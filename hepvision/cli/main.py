@@ -45,8 +45,10 @@ def build_parser() -> argparse.ArgumentParser:
     track.add_parsers(sub)
     bench.add_parser(sub)
     live.add_parser(sub)
+    __import__("hepvision.cli.app", fromlist=["_"]).add_parser(sub)
     __import__("hepvision.cli.server", fromlist=["_"]).add_parsers(sub)
     __import__("hepvision.cli.upload", fromlist=["_"]).add_parsers(sub)
+    __import__("hepvision.cli.templates", fromlist=["_"]).add_parsers(sub)
     return parser
 
 

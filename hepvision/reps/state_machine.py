@@ -16,15 +16,32 @@ condition first held. A repetition is counted when the signal returns to rest, w
 (peak against the lower of its start and end values) of at least ``min_amplitude``; otherwise it
 is reported as partial. A repetition already under way when setup ends is counted if it reaches
 the turn and returns (its start value is then unknown).
+
+The patient's own resting level: the template's ``start`` assumes a neutral rest (e.g. knees
+straight, 0-10 deg), but a camera view or a posture can make rest read higher (knee flexion
+from a front camera reads 20-35 deg standing). The effective start is therefore
+``clamp(rest level + 2 x hysteresis, start, (start + turn) / 2)``, with the rest level the
+median of the last :data:`REST_WINDOW` samples seen at rest; the turn never moves.
+
+End of stream: a repetition on its way back (past the turn and back behind ``turn -
+hysteresis``) that has covered at least :data:`FINISH_RETURN_FRACTION` of the way from its peak
+to the effective start is counted (a clip that stops as the patient stands up); anything less
+is partial.
 """
 
 from __future__ import annotations
 
 import math
+from collections import deque
 from dataclasses import dataclass
 from enum import Enum
 
 import numpy as np
+
+#: Samples at rest whose median is the patient's resting level.
+REST_WINDOW = 31
+#: Share of the way back from peak to start that counts a repetition cut by the end of stream.
+FINISH_RETURN_FRACTION = 0.75
 
 
 class CounterState(str, Enum):
@@ -126,6 +143,8 @@ class RepStateMachine:
         self._rest_low = math.inf
         self._start_x = math.nan
         self._start_t = 0
+        self._rest_window: deque[float] = deque(maxlen=REST_WINDOW)
+        self._eff_s = self._s
 
     @property
     def partial_reps(self) -> int:
@@ -141,6 +160,8 @@ class RepStateMachine:
         x = value * self._sign
         self._last_valid_ms = timestamp_ms
         if self.state is CounterState.SETUP:
+            if x < (self._s + self._t) / 2:  # a still patient during setup is at rest
+                self._track_rest_level(x)
             if self._seen_since < 0:
                 self._seen_since = timestamp_ms
             if timestamp_ms - self._seen_since >= self.settings.setup_ms:
@@ -151,6 +172,7 @@ class RepStateMachine:
             self._buf_x.append(value)
         if self.state is CounterState.REST:
             self._anchor_rest(timestamp_ms, x)
+            self._track_rest_level(x)
         target = self._target(x)
         if target is None:
             self._pending = None
@@ -173,8 +195,18 @@ class RepStateMachine:
         if x <= self._rest_low + self.settings.hysteresis:
             self._rest_t, self._rest_x = timestamp_ms, x * self._sign
 
+    def _track_rest_level(self, x: float) -> None:
+        """Move the effective start with the median resting level (see the module doc)."""
+        window = self._rest_window
+        window.append(x)
+        if len(window) < 5:
+            return
+        level = sorted(window)[len(window) // 2]
+        h = self.settings.hysteresis
+        self._eff_s = min(max(level + 2 * h, self._s), (self._s + self._t) / 2)
+
     def _target(self, x: float) -> CounterState | None:
-        st, s, t, h = self.state, self._s, self._t, self.settings.hysteresis
+        st, s, t, h = self.state, self._eff_s, self._t, self.settings.hysteresis
         if st is CounterState.REST:
             return CounterState.OUTWARD if x > s + h else None
         if st is CounterState.OUTWARD:
@@ -188,7 +220,7 @@ class RepStateMachine:
         return CounterState.REST if x < s else None
 
     def _begin(self, timestamp_ms: int, x: float) -> None:
-        if x <= self._s + self.settings.hysteresis:
+        if x <= self._eff_s + self.settings.hysteresis:
             self.state = CounterState.REST
             self._rest_t, self._rest_x, self._rest_low = timestamp_ms, x * self._sign, x
             return
@@ -250,7 +282,15 @@ class RepStateMachine:
         return event
 
     def finish(self, timestamp_ms: int) -> RepEvent | None:
-        """End of stream: an excursion still under way is reported as partial."""
+        """End of stream: a repetition nearly back counts; any other excursion is partial."""
+        if self.state is CounterState.RETURN and self._buf_x:
+            peak = max(v * self._sign for v in self._buf_x if v == v)
+            last = self._buf_x[-1] * self._sign
+            span = peak - self._eff_s
+            if span > 0 and (peak - last) / span >= FINISH_RETURN_FRACTION:
+                event = self._finish(int(self._buf_t[-1]), self._buf_x[-1], reached_turn=True)
+                self.state = CounterState.SETUP
+                return event
         if self.state in (CounterState.OUTWARD, CounterState.AT_TURN, CounterState.RETURN) \
                 and self._buf_t:
             ts = np.asarray(self._buf_t, dtype=np.int64)

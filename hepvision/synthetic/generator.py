@@ -14,7 +14,7 @@ import numpy as np
 from hepvision.kinematics.definitions import AngleName, Side
 from hepvision.pose.types import NUM_LANDMARKS, PoseResult
 from hepvision.synthetic.camera import PinholeCamera
-from hepvision.synthetic.motions import MOTIONS, Posture, rep_profile
+from hepvision.synthetic.motions import MOTIONS, JointMotion, Posture, rep_profile
 from hepvision.synthetic.skeleton import pose_skeleton
 
 #: Named camera yaws (deg): the body turned against the camera.
@@ -85,11 +85,14 @@ def synthesize(
     rest_s: float = 0.6,
     amplitude: float = 1.0,
     camera: PinholeCamera | None = None,
+    faults: tuple[JointMotion, ...] = (),
 ) -> SyntheticRecording:
     """Generate ``reps`` repetitions of motion ``motion_id`` seen at ``yaw_deg``.
 
     The patient first stands at rest for ``setup_s``; ``amplitude`` scales every excursion
-    (below 1 for partial repetitions). ``noise=None`` gives exact landmarks.
+    (below 1 for partial repetitions). ``noise=None`` gives exact landmarks. ``faults``: extra
+    excursions on the same profile, added to the motion's own (form faults, see
+    :mod:`hepvision.synthetic.faults`).
     """
     motion = MOTIONS[motion_id]
     cam = camera or PinholeCamera()
@@ -100,9 +103,16 @@ def synthesize(
     profile, peaks_s = rep_profile(times_s, start_s=setup_s, reps=reps, out_s=out_s,
                                    hold_s=hold_s, back_s=back_s, rest_s=rest_s)
     angles: dict[tuple[AngleName, Side], np.ndarray] = {}
+    extras: dict[tuple[str, Side], np.ndarray] = {}
     for jm in motion.joints:
         angles[(jm.angle, jm.side)] = jm.rest_deg + amplitude * (jm.peak_deg - jm.rest_deg) * profile
-    body = pose_skeleton(angles, motion.posture.root(n), forearm_frontal=motion.forearm_frontal)
+    for jm in faults:
+        key = (jm.angle, jm.side)
+        angles[key] = angles.get(key, 0.0) + jm.rest_deg + (jm.peak_deg - jm.rest_deg) * profile
+    for key in [k for k in angles if not isinstance(k[0], AngleName)]:
+        extras[key] = np.asarray(angles.pop(key)) * np.ones(n)
+    body = pose_skeleton(angles, motion.posture.root(n), forearm_frontal=motion.forearm_frontal,
+                         extras_deg=extras)
     world = cam.to_world(body, yaw_deg)
     image = cam.project(world)
     truth = _truth(angles, n, motion.posture)

@@ -13,7 +13,7 @@ import numpy as np
 
 from hepvision.kinematics.definitions import AngleName as A
 from hepvision.kinematics.definitions import Side
-from hepvision.synthetic.skeleton import rot_x
+from hepvision.synthetic.skeleton import rot_x, rot_z
 
 
 class Posture(str, Enum):
@@ -22,9 +22,12 @@ class Posture(str, Enum):
     STANDING = "standing"
     SUPINE = "supine"  # lying on the back
     PRONE = "prone"  # face down (push-up)
+    SIDE_LYING = "side_lying"  # on the left side, facing the camera at yaw 0
 
     def root(self, n: int) -> np.ndarray:
         """(n, 3, 3) pelvis orientation in the body frame."""
+        if self is Posture.SIDE_LYING:
+            return rot_z(np.full(n, np.radians(90.0)))
         angle = {Posture.STANDING: 0.0, Posture.SUPINE: -90.0, Posture.PRONE: 90.0}[self]
         return rot_x(np.full(n, np.radians(angle)))
 
@@ -33,7 +36,7 @@ class Posture(str, Enum):
 class JointMotion:
     """One joint angle's excursion during a repetition, degrees."""
 
-    angle: A
+    angle: A | str
     side: Side
     rest_deg: float
     peak_deg: float
@@ -46,7 +49,9 @@ class Motion:
     Attributes:
         id: the exercise template id it imitates.
         posture: body orientation.
-        joints: the moving (and held) joint angles; all others stay at 0.
+        joints: the moving (and held) joint angles; all others stay at 0. A string angle is
+            one of the skeleton's extra motions (see :func:`~hepvision.synthetic.skeleton.
+            pose_skeleton`).
         forearm_frontal: elbow flexion in the frontal plane (overhead press).
     """
 
@@ -56,7 +61,7 @@ class Motion:
     forearm_frontal: bool = False
 
 
-def _both(angle: A, rest: float, peak: float) -> tuple[JointMotion, JointMotion]:
+def _both(angle: A | str, rest: float, peak: float) -> tuple[JointMotion, JointMotion]:
     return JointMotion(angle, Side.LEFT, rest, peak), JointMotion(angle, Side.RIGHT, rest, peak)
 
 
@@ -96,6 +101,45 @@ MOTIONS: dict[str, Motion] = {
         )),
         Motion("push_up", Posture.PRONE, (
             *_both(A.SHOULDER_FLEXION, 85, 45), *_both(A.ELBOW_FLEXION, 0, 95),
+        )),
+        Motion("sit_to_stand", Posture.STANDING, (
+            *_both(A.HIP_FLEXION, 90, 0), *_both(A.KNEE_FLEXION, 90, 0),
+            JointMotion(A.TRUNK_FLEXION, Side.LEFT, 10, 0),
+        )),
+        Motion("seated_knee_extension", Posture.STANDING, (
+            *_both(A.HIP_FLEXION, 90, 90), *_both(A.KNEE_FLEXION, 90, 0),
+        )),
+        Motion("standing_hip_abduction", Posture.STANDING, (
+            JointMotion(A.HIP_ABDUCTION, Side.LEFT, 0, 35),
+        )),
+        Motion("standing_hip_extension", Posture.STANDING, (
+            JointMotion(A.HIP_FLEXION, Side.LEFT, 0, -22),
+        )),
+        Motion("clamshell", Posture.SIDE_LYING, (
+            *_both(A.HIP_FLEXION, 45, 45), *_both(A.KNEE_FLEXION, 90, 90),
+            JointMotion(A.HIP_ABDUCTION, Side.RIGHT, 0, 40),
+        )),
+        Motion("standing_knee_flexion", Posture.STANDING, (
+            JointMotion(A.KNEE_FLEXION, Side.LEFT, 0, 95),
+        )),
+        Motion("wall_slide", Posture.STANDING, (
+            *_both(A.SHOULDER_ABDUCTION, 90, 170), *_both(A.ELBOW_FLEXION, 90, 20),
+        ), forearm_frontal=True),
+        Motion("scaption", Posture.STANDING, (
+            *_both(A.SHOULDER_ABDUCTION, 0, 120), *_both(A.SHOULDER_FLEXION, 0, 20),
+        )),
+        Motion("external_rotation", Posture.STANDING, (
+            *_both(A.ELBOW_FLEXION, 90, 90), *_both("shoulder_rotation", 0, 70),
+        )),
+        Motion("single_leg_stance", Posture.STANDING, (
+            JointMotion(A.HIP_FLEXION, Side.RIGHT, 0, 30),
+            JointMotion(A.KNEE_FLEXION, Side.RIGHT, 0, 75),
+        )),
+        Motion("plank", Posture.PRONE, (
+            *_both(A.SHOULDER_FLEXION, 170, 90), *_both(A.ELBOW_FLEXION, 90, 90),
+        )),
+        Motion("trunk_rotation", Posture.STANDING, (
+            JointMotion("trunk_rotation", Side.LEFT, 0, 50),
         )),
         Motion("hip_abduction", Posture.STANDING, (
             JointMotion(A.HIP_ABDUCTION, Side.LEFT, 0, 35),

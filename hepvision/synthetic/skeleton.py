@@ -68,6 +68,7 @@ def pose_skeleton(
     root: np.ndarray,
     lengths: SegmentLengths | None = None,
     forearm_frontal: bool = False,
+    extras_deg: dict[tuple[str, Side], np.ndarray] | None = None,
 ) -> np.ndarray:
     """Landmark positions (T, 33, 3) in the body frame (metres) for joint-angle trajectories.
 
@@ -78,7 +79,17 @@ def pose_skeleton(
         root: (T, 3, 3) orientation of the pelvis in the body frame (standing: identity).
         forearm_frontal: elbow flexion turns the forearm in the frontal plane (overhead press)
             instead of forward (curl).
+        extras_deg: (T,) values per (name, side) of motions outside the clinical angle set:
+            ``shoulder_rotation`` (external rotation of the humerus, deg), ``trunk_rotation``
+            (shoulders turned about the trunk axis, left shoulder back positive, deg; read from
+            the left side), ``knee_valgus`` (shank turned medially in the thigh's frontal
+            plane, deg), ``shoulder_elevation`` (shoulder raised, centimetres).
     """
+    extras = extras_deg or {}
+
+    def extra(name: str, side: Side = Side.LEFT, scale: float = np.pi / 180.0) -> np.ndarray:
+        return extras.get((name, side), zero) * scale
+
     ln = lengths or SegmentLengths()
     n = root.shape[0]
     zero = np.zeros(n)
@@ -90,7 +101,8 @@ def pose_skeleton(
     pelvis = root @ rot_z(-ang(AngleName.PELVIC_DROP))
     trunk_flex = rot_x(ang(AngleName.TRUNK_FLEXION))
     trunk_sag = pelvis @ trunk_flex  # the thighs' reference: hip flexion is against the trunk
-    trunk = root @ trunk_flex @ rot_z(-ang(AngleName.TRUNK_LATERAL_LEAN))
+    trunk = (root @ trunk_flex @ rot_z(-ang(AngleName.TRUNK_LATERAL_LEAN))
+             @ rot_y(extra("trunk_rotation")))
     sm = _apply(trunk, (0.0, ln.trunk_m, 0.0))
     head = {
         L.NOSE: (0.0, 0.22, 0.10), L.LEFT_EYE_INNER: (0.015, 0.25, 0.085),
@@ -106,19 +118,23 @@ def pose_skeleton(
         sgn = 1.0 if side is Side.LEFT else -1.0
         ids = _ids(side)
         shoulder = sm + _apply(trunk, (sgn * ln.half_shoulder_width_m, 0.0, 0.0))
+        shoulder = shoulder + (trunk @ np.array([0.0, 1.0, 0.0])) * extra(
+            "shoulder_elevation", side, 0.01)[:, None]
         humerus = (trunk @ rot_z(sgn * ang(AngleName.SHOULDER_ABDUCTION, side))
                    @ rot_x(-ang(AngleName.SHOULDER_FLEXION, side)))
         elbow = shoulder + _apply(humerus, (0.0, -ln.upper_arm_m, 0.0))
         if forearm_frontal:
             forearm = humerus @ rot_z(sgn * ang(AngleName.ELBOW_FLEXION, side))
         else:
-            forearm = humerus @ rot_x(-ang(AngleName.ELBOW_FLEXION, side))
+            forearm = (humerus @ rot_y(sgn * extra("shoulder_rotation", side))
+                       @ rot_x(-ang(AngleName.ELBOW_FLEXION, side)))
         wrist = elbow + _apply(forearm, (0.0, -ln.forearm_m, 0.0))
         hip = _apply(pelvis, (sgn * ln.half_hip_width_m, 0.0, 0.0))
         thigh = (trunk_sag @ rot_z(sgn * ang(AngleName.HIP_ABDUCTION, side))
                  @ rot_x(-ang(AngleName.HIP_FLEXION, side)))
         knee = hip + _apply(thigh, (0.0, -ln.thigh_m, 0.0))
-        shank = thigh @ rot_x(ang(AngleName.KNEE_FLEXION, side))
+        shank = (thigh @ rot_z(sgn * extra("knee_valgus", side))
+                 @ rot_x(ang(AngleName.KNEE_FLEXION, side)))
         ankle = knee + _apply(shank, (0.0, -ln.shank_m, 0.0))
         foot = shank @ rot_x(-ang(AngleName.ANKLE_DORSIFLEXION, side))
         out[:, ids["shoulder"]] = shoulder

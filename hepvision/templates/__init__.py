@@ -1,4 +1,5 @@
-"""Exercise templates: the TOML schema (pydantic, at the file boundary) and its loader."""
+"""Exercise templates: the TOML schema (pydantic, at the file boundary), its loader and
+per-patient overrides."""
 
 from hepvision.templates.loader import (
     exercises_dir,
@@ -6,12 +7,23 @@ from hepvision.templates.loader import (
     load_template,
     load_template_file,
 )
+from hepvision.templates.overrides import DosageOverrides, TemplateOverrides, apply_overrides
 from hepvision.templates.schema import (
     SCHEMA_VERSION,
     AngleCounter,
+    Camera,
     DistanceCounter,
+    Dosage,
     ExerciseTemplate,
+    FormRule,
+    HoldCondition,
+    HoldCounter,
+    MeasureCounter,
+    Precautions,
+    RomCap,
 )
 
-__all__ = ["SCHEMA_VERSION", "AngleCounter", "DistanceCounter", "ExerciseTemplate",
+__all__ = ["SCHEMA_VERSION", "AngleCounter", "Camera", "DistanceCounter", "Dosage",
+           "DosageOverrides", "ExerciseTemplate", "FormRule", "HoldCondition", "HoldCounter",
+           "MeasureCounter", "Precautions", "RomCap", "TemplateOverrides", "apply_overrides",
            "exercises_dir", "list_templates", "load_template", "load_template_file"]

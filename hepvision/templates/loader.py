@@ -53,6 +53,14 @@ def load_template_file(path: Path) -> ExerciseTemplate:
     return _load(path, path.stat().st_mtime_ns)
 
 
+def describe_errors(exc: ValidationError) -> str:
+    """Pydantic's errors as ``field 'a.b': message; ...`` (fields named by their path)."""
+    return "; ".join(
+        f"field '{'.'.join(str(p) for p in err['loc'])}': {err['msg']}"
+        for err in exc.errors()
+    )
+
+
 @cache
 def _load(path: Path, _mtime_ns: int) -> ExerciseTemplate:
     try:
@@ -60,17 +68,14 @@ def _load(path: Path, _mtime_ns: int) -> ExerciseTemplate:
         data = tomllib.loads(raw.decode("utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise TemplateError(f"{path}: cannot read template: {exc}") from exc
-    if "content_sha256" in data:
-        raise TemplateError(f"{path}: field 'content_sha256' is computed, do not set it")
+    for computed in ("content_sha256", "base_sha256", "overrides_sha256"):
+        if computed in data:
+            raise TemplateError(f"{path}: field '{computed}' is computed, do not set it")
     data["content_sha256"] = hashlib.sha256(raw).hexdigest()
     try:
         template = ExerciseTemplate.model_validate(data)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"field '{'.'.join(str(p) for p in err['loc'])}': {err['msg']}"
-            for err in exc.errors()
-        )
-        raise TemplateError(f"{path}: invalid template: {problems}") from exc
+        raise TemplateError(f"{path}: invalid template: {describe_errors(exc)}") from exc
     if template.id != path.stem:
         raise TemplateError(f"{path}: field 'id': {template.id!r} does not match the file name")
     return template

@@ -1,0 +1,115 @@
+"""Per-patient overrides: a therapist changes a target, a cap or the dosage without copying the
+template file. The layered result is validated again, and its hash records both layers."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from hepvision.errors import TemplateError
+from hepvision.templates.schema import ExerciseTemplate, HoldCounter, RomCap
+
+
+class DosageOverrides(BaseModel):
+    """Dosage fields to replace (``None``: keep the template's)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    sets: int | None = None
+    reps: int | None = None
+    hold_s: float | None = None
+    rest_s: float | None = None
+    per_day: int | None = None
+    per_week: int | None = None
+
+
+class TemplateOverrides(BaseModel):
+    """One patient's changes to a template (every field optional).
+
+    Attributes:
+        target_rom: replaces ``target.rom``.
+        rom_caps: replaces the precaution caps (an empty tuple removes them).
+        pain_stop_nrs: replaces the pain score that stops the set.
+        hold_target_s: replaces a hold template's ``counter.target_s``.
+        side: replaces the side (e.g. only the operated knee).
+        dosage: replaces single dosage fields; giving ``per_day`` clears ``per_week`` and
+            the reverse.
+        rule_limits: rule id -> new limit.
+        disabled_rules: rule ids to drop.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    target_rom: float | None = None
+    rom_caps: tuple[RomCap, ...] | None = None
+    pain_stop_nrs: int | None = None
+    hold_target_s: float | None = None
+    side: str | None = None
+    dosage: DosageOverrides | None = None
+    rule_limits: dict[str, float] = Field(default_factory=dict)
+    disabled_rules: tuple[str, ...] = ()
+
+    def sha256(self) -> str:
+        """Hash of the canonical JSON of the fields that were set."""
+        text = json.dumps(self.model_dump(mode="json", exclude_defaults=True),
+                          sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def apply_overrides(template: ExerciseTemplate,
+                    overrides: TemplateOverrides) -> ExerciseTemplate:
+    """``template`` with ``overrides`` layered on top, validated again.
+
+    The result's ``content_sha256`` is SHA-256 of ``"<base sha256>:<overrides sha256>"``;
+    ``base_sha256`` and ``overrides_sha256`` record the two layers.
+
+    Raises:
+        TemplateError: an override names an unknown rule, does not fit the template (a hold
+            target on a repetition template) or makes the template invalid; the message names
+            the template and the field.
+    """
+    base_sha = template.base_sha256 or template.content_sha256
+    data: dict[str, Any] = template.model_dump(mode="json")
+    where = f"template {template.id!r} with overrides"
+    rule_ids = {r["id"] for r in data["form"]}
+    unknown = sorted((set(overrides.rule_limits) | set(overrides.disabled_rules)) - rule_ids)
+    if unknown:
+        raise TemplateError(f"{where}: field 'rule_limits/disabled_rules': unknown form rule "
+                            f"id(s) {', '.join(unknown)} (known: {', '.join(sorted(rule_ids))})")
+    if overrides.target_rom is not None:
+        data["target"]["rom"] = overrides.target_rom
+    if overrides.rom_caps is not None:
+        data["precautions"]["rom_caps"] = [c.model_dump(mode="json") for c in overrides.rom_caps]
+    if overrides.pain_stop_nrs is not None:
+        data["precautions"]["pain_stop_nrs"] = overrides.pain_stop_nrs
+    if overrides.hold_target_s is not None:
+        if not isinstance(template.counter, HoldCounter):
+            raise TemplateError(f"{where}: field 'hold_target_s': {template.id!r} counts "
+                                "repetitions, not a timed hold")
+        data["counter"]["target_s"] = overrides.hold_target_s
+    if overrides.side is not None:
+        data["side"] = overrides.side
+    if overrides.dosage is not None:
+        changes = overrides.dosage.model_dump(exclude_none=True)
+        if "per_day" in changes:
+            data["dosage"]["per_week"] = None
+        if "per_week" in changes:
+            data["dosage"]["per_day"] = None
+        data["dosage"].update(changes)
+    data["form"] = [
+        {**r, "limit": overrides.rule_limits.get(r["id"], r["limit"])}
+        for r in data["form"] if r["id"] not in overrides.disabled_rules
+    ]
+    over_sha = overrides.sha256()
+    data["base_sha256"] = base_sha
+    data["overrides_sha256"] = over_sha
+    data["content_sha256"] = hashlib.sha256(f"{base_sha}:{over_sha}".encode()).hexdigest()
+    try:
+        return ExerciseTemplate.model_validate(data)
+    except ValidationError as exc:
+        from hepvision.templates.loader import describe_errors
+
+        raise TemplateError(f"{where}: invalid result: {describe_errors(exc)}") from exc
