@@ -157,3 +157,30 @@ def test_out_of_plane_segment_is_not_measurable():
     fp = FramePoints.from_result(rec.results[peak])
     r = measure_angle(fp, AngleName.HIP_ABDUCTION, Side.LEFT)
     assert r.reason is Unmeasurable.OUT_OF_PLANE
+
+
+def _hide_hips(result: PoseResult) -> PoseResult:
+    lm = result.landmarks.copy()
+    lm[[23, 24, 25, 26, 27, 28, 29, 30, 31, 32], 3] = 0.1  # seated, framed from the waist up
+    return PoseResult(result.timestamp_ms, lm, result.world_landmarks, result.image_width_px,
+                      result.image_height_px, result.presence)
+
+
+@pytest.mark.parametrize(("motion", "yaw", "name", "side"), [
+    ("shoulder_abduction", 0.0, AngleName.SHOULDER_ABDUCTION, Side.LEFT),
+    ("shoulder_abduction", 0.0, AngleName.SHOULDER_ABDUCTION, Side.RIGHT),
+    ("shoulder_flexion", -90.0, AngleName.SHOULDER_FLEXION, Side.LEFT),
+])
+def test_shoulder_angles_with_hips_out_of_view_use_upper_body_reference(motion, yaw, name,
+                                                                        side):
+    rec = synthesize(motion, reps=1, yaw_deg=yaw)
+    measured = 0
+    for i in range(0, len(rec.results), 5):
+        reading = measure_angle(FramePoints.from_result(_hide_hips(rec.results[i])), name, side)
+        if reading.reason is Unmeasurable.WRONG_VIEW:
+            continue
+        assert reading.reason is None
+        assert reading.source is Source.IMAGE
+        assert abs(reading.value_deg - rec.truth_deg[(name, side)][i]) <= 1.0
+        measured += 1
+    assert measured >= 5

@@ -175,14 +175,33 @@ def _anterior_cue2(p: list) -> Vec2:
     return (cx, cy)
 
 
-def image_angle_deg(name: AngleName, side: Side, points_px) -> float:
+def image_angle_deg(name: AngleName, side: Side, points_px, *,
+                    upper_body: bool = False) -> float:
     """Raw 2D value of ``name`` on ``side`` from 33 (x, y) pixel points (y down), no gating.
 
-    ``points_px``: (33, 2) array or nested list; NaN points give NaN.
+    ``points_px``: (33, 2) array or nested list; NaN points give NaN. ``upper_body``: the hips
+    are out of view (a seated patient framed from the waist up), so shoulder abduction takes
+    the trunk line as the perpendicular to the shoulder line, and shoulder flexion takes the
+    image vertical (valid for an upright trunk and a level camera).
     """
     p = points_px.tolist() if isinstance(points_px, np.ndarray) else points_px
     s, e, w, h, k, a, he, t = (p[i] for i in side_ids(side))
     plane = name.plane
+    if upper_body:
+        os_ = p[side_ids(other(side))[0]]
+        if name is AngleName.SHOULDER_ABDUCTION:
+            lat = unit2(sub2(s, os_))
+            down = perp2(lat)
+            if down[1] < 0.0:
+                down = (-down[0], -down[1])
+            return wrap_deg(frame_angle2(sub2(e, s), down, lat))
+        if name is AngleName.SHOULDER_FLEXION:
+            down = (0.0, 1.0)
+            ahead = perp2(down)
+            if dot2(ahead, _anterior_cue2(p)) < 0.0:
+                ahead = (-ahead[0], -ahead[1])
+            return wrap_deg(frame_angle2(sub2(e, s), down, ahead))
+        return _NAN
     if plane is Plane.SAGITTAL:
         cue = _anterior_cue2(p)
         if name is AngleName.TRUNK_FLEXION:
@@ -331,6 +350,8 @@ def measure_angle(
     plane = name.plane
     vis = min(frame.visibility[i] for i in angle_landmarks(name, side))
     if not vis >= MIN_VISIBILITY:
+        if name in _UPPER_BODY_FALLBACK and source is not Source.WORLD:
+            return _measure_upper_body(frame, name, side)
         return AngleReading(name, side, plane, _NAN, 0.0, source or Source.IMAGE,
                             Unmeasurable.NOT_VISIBLE)
     if frame.world_m is not None and name in _PROJECTED:
@@ -357,6 +378,33 @@ def measure_angle(
     if not value == value:
         return AngleReading(name, side, plane, _NAN, 0.0, src, Unmeasurable.DEGENERATE)
     return AngleReading(name, side, plane, value, conf, src)
+
+
+#: Shoulder angles that fall back to an upper-body trunk reference when the hips are out of
+#: view, with the landmark parts they then need and the confidence factor they carry.
+_UPPER_BODY_FALLBACK: dict[AngleName, tuple[int, ...]] = {
+    AngleName.SHOULDER_ABDUCTION: (0, 1),
+    AngleName.SHOULDER_FLEXION: (0, 1),
+}
+UPPER_BODY_TRUST = 0.7
+
+
+def _measure_upper_body(frame: FramePoints, name: AngleName, side: Side) -> AngleReading:
+    """A shoulder angle with the hips out of view (see ``image_angle_deg(upper_body=True)``)."""
+    own, opp = side_ids(side), side_ids(other(side))
+    ids = (own[0], own[1], opp[0])
+    vis = min(frame.visibility[i] for i in ids)
+    plane = name.plane
+    if not vis >= MIN_VISIBILITY:
+        return AngleReading(name, side, plane, _NAN, 0.0, Source.IMAGE,
+                            Unmeasurable.NOT_VISIBLE)
+    factor = plane_factor(name, side, frame)
+    if factor < MIN_IMAGE_PLANE_FACTOR:
+        return AngleReading(name, side, plane, _NAN, 0.0, Source.IMAGE, Unmeasurable.WRONG_VIEW)
+    value = image_angle_deg(name, side, frame.image_px, upper_body=True)
+    if not value == value:
+        return AngleReading(name, side, plane, _NAN, 0.0, Source.IMAGE, Unmeasurable.DEGENERATE)
+    return AngleReading(name, side, plane, value, vis * factor * UPPER_BODY_TRUST, Source.IMAGE)
 
 
 def measure_all(
