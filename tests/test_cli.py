@@ -105,3 +105,27 @@ def test_save_landmarks_then_replay_gives_same_count(tmp_path: Path,
     assert a["frames_with_pose"] == b["frames_with_pose"]
     assert a["versions"]["models"] and set(a["versions"]["models"]) == set(b["versions"]["models"])
     assert a["rep_details"] == b["rep_details"]
+
+
+def test_track_queues_the_session_when_enrolled(tmp_path: Path, shared_videos: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from hepvision.upload.device import DeviceConfig
+    from hepvision.upload.outbox import Outbox
+
+    home = tmp_path / "home"
+    monkeypatch.setenv("HEPVISION_HOME", str(home))
+    clip = shared_videos / "bicep_curl_side_kshitij.mp4"
+    # Not enrolled: nothing is queued, the run still succeeds.
+    assert main(["track", str(clip), "--exercise", "elbow_flexion", "--out",
+                 str(tmp_path / "a.json")]) == 0
+    assert not (home / "outbox.sqlite3").exists() or Outbox.default(home).status().pending == 0
+    DeviceConfig(server_url="http://127.0.0.1:9", device_token="t" * 32, patient_id=1,
+                 enrolled_at="2026-11-23T09:00:00+00:00").save(home)
+    assert main(["track", str(clip), "--exercise", "elbow_flexion", "--out",
+                 str(tmp_path / "b.json")]) == 0
+    with Outbox.default(home) as outbox:
+        assert outbox.status().pending == 1
+    # A replayed recording is analysis, not a new session: not queued.
+    assert main(["track", str(demo_recording_path()), "--exercise", "squat"]) == 0
+    with Outbox.default(home) as outbox:
+        assert outbox.status().pending == 1

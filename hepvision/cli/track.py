@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from hepvision.pose.factory import BACKENDS
+
+log = logging.getLogger(__name__)
 
 #: Show a progress bar only for clips longer than this many frames (about 5 s at 30 fps).
 PROGRESS_MIN_FRAMES = 150
@@ -50,7 +54,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 
 
 def run_track(args: argparse.Namespace) -> int:
-    from hepvision.session.track import TrackOptions, track
+    from hepvision.session.track import TrackOptions, is_recording, track
 
     if args.max_frames is not None and args.max_frames <= 0:
         from hepvision.errors import HepvisionError
@@ -59,9 +63,13 @@ def run_track(args: argparse.Namespace) -> int:
     options = TrackOptions(exercise_id=args.exercise, backend=args.backend,
                            save_landmarks=args.save_landmarks, landmarks=args.landmarks,
                            max_frames=args.max_frames)
+    started_at = datetime.now(UTC)
     with _progress_bar(enabled=not args.no_progress) as progress:
         report = track(args.video, options, progress)
-    return _emit(report, args.out)
+    status = _emit(report, args.out)
+    if not is_recording(args.video):
+        _enqueue(report, started_at)
+    return status
 
 
 def run_demo(args: argparse.Namespace) -> int:
@@ -84,6 +92,27 @@ def _emit(report: dict[str, Any], out: Path | None) -> int:
         write_json(out, report)
         print(f"report written to {out}", file=sys.stderr)
     return 0
+
+
+def _enqueue(report: dict[str, Any], started_at: datetime) -> None:
+    """Queue the session for upload when this device is enrolled with a therapist.
+
+    The report is already written; a session the upload schema refuses is reported as a
+    warning, never as a failed run.
+    """
+    from hepvision.errors import HepvisionError
+    from hepvision.upload.outbox import enqueue_session
+    from hepvision.wire.session import wire_view
+    from hepvision.wire.track import session_record_from_track_report
+
+    try:
+        record = session_record_from_track_report(
+            report, started_at=started_at, angle_name=report.get("signal"),
+            view=wire_view(report.get("view")))
+        if enqueue_session(record):
+            log.info("session %s queued for upload (hepvision sync)", record.session_id)
+    except (HepvisionError, ValueError) as exc:
+        log.warning("session not queued for upload: %s", exc)
 
 
 def summary_line(report: dict[str, Any]) -> str:

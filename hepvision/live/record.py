@@ -15,16 +15,10 @@ from hepvision import __version__
 from hepvision.live.engine import LiveStats
 from hepvision.live.flow import SessionFlow
 from hepvision.pose.types import BackendInfo
-from hepvision.wire.session import SessionRecord
+from hepvision.wire.session import SessionRecord, wire_view
 
 LOCAL_FIELDS = ("reps", "processed_fps", "dropped_frames", "latency_ms_median",
                 "latency_ms_p95", "processed_frames")
-
-
-def _wire_view(view: str) -> str:
-    if view.startswith("side"):
-        return "side"
-    return view if view in ("front", "back") else "unknown"
 
 
 def _wire_side(side: str | None) -> str | None:
@@ -62,7 +56,7 @@ def build_session_record(flow: SessionFlow, backend: BackendInfo, stats: LiveSta
             "template_sha256": template.content_sha256 or None,
             "model_sha256": dict(backend.model_sha256),
             "backend": backend.name,
-            "view": _wire_view(max(set(views), key=views.count)) if views else "unknown",
+            "view": wire_view(max(set(views), key=views.count)) if views else "unknown",
             "side": _wire_side(template.side),
             "angle_name": template.signal_name,
             "target_rom_deg": None,

@@ -43,6 +43,15 @@ Side = Literal["left", "right", "both", "none"]
 Severity = Literal["info", "warning", "stop"]
 
 
+def wire_view(view: str | None) -> str:
+    """The wire's camera view from an analysis view (``side_left``/``side_right`` -> ``side``)."""
+    if not view:
+        return "unknown"
+    if view.startswith("side"):
+        return "side"
+    return view if view in ("front", "oblique", "back") else "unknown"
+
+
 def _finite(value: float | None) -> float | None:
     if value is not None and not math.isfinite(value):
         raise ValueError("must be a finite number")
@@ -130,7 +139,7 @@ class ExerciseRecord(_Wire):
     template_sha256: Sha256Hex | None = None
     model_sha256: Annotated[dict[ShortText, Sha256Hex], Field(max_length=MAX_MODELS)] = {}
     backend: ShortText = ""
-    view: Literal["front", "side", "back", "unknown"] = "unknown"
+    view: Literal["front", "side", "oblique", "back", "unknown"] = "unknown"
     side: Side | None = None
     angle_name: Slug
     target_rom_deg: Degrees | None = None
