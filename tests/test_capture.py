@@ -121,3 +121,16 @@ def test_shared_clip_timestamps_increase(shared_videos: Path) -> None:
     assert len(times) == 67
     assert all(b > a for a, b in zip(times, times[1:]))
     assert times[-1] == pytest.approx(2200, abs=40)
+
+
+def test_file_with_no_video_stream(tmp_path: Path) -> None:
+    import wave
+
+    audio = tmp_path / "voice_note.wav"
+    with wave.open(str(audio), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(8000)
+        w.writeframes(b"\x00\x00" * 8000)
+    with pytest.raises(CaptureError):
+        VideoFileSource(audio)
