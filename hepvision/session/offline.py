@@ -41,11 +41,13 @@ class StageTimings:
 
     @property
     def pose_fps(self) -> float:
-        """Frames per second the pose stage alone sustains (1000 / median pose ms)."""
-        if not len(self.pose_ms):
-            return 0.0
-        median = float(np.median(self.pose_ms))
-        return 1000.0 / median if median > 0 else float("inf")
+        """Frames per second the pose stage alone sustains: frames / total pose time.
+
+        Comparable with :attr:`pipeline_fps` (frames / wall time): their ratio is the share of
+        the run's wall time spent in pose, i.e. how little the other stages add.
+        """
+        total_s = float(np.sum(self.pose_ms)) / 1000.0
+        return self.frames / total_s if total_s > 0 else 0.0
 
     def summary(self) -> dict[str, dict[str, float]]:
         """Median and p95 of each stage, ms."""
