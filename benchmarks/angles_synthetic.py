@@ -39,6 +39,8 @@ def angle_errors() -> dict[str, dict[str, float]]:
                 for i, r in enumerate(rec.results):
                     fp = FramePoints.from_result(r) if r.detected else None
                     for name, side in driven:
+                        if (name, side) not in rec.truth_deg:  # driven, no clinical truth
+                            continue
                         truth = rec.truth_deg[(name, side)][i]
                         if not math.isfinite(truth):
                             continue

@@ -32,7 +32,7 @@ def _configure_logging(verbose: bool) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from hepvision.cli import bench, live, track
+    from hepvision.cli import app, bench, live, server, templates, track, upload
 
     parser = argparse.ArgumentParser(
         prog="hepvision",
@@ -45,10 +45,10 @@ def build_parser() -> argparse.ArgumentParser:
     track.add_parsers(sub)
     bench.add_parser(sub)
     live.add_parser(sub)
-    __import__("hepvision.cli.app", fromlist=["_"]).add_parser(sub)
-    __import__("hepvision.cli.server", fromlist=["_"]).add_parsers(sub)
-    __import__("hepvision.cli.upload", fromlist=["_"]).add_parsers(sub)
-    __import__("hepvision.cli.templates", fromlist=["_"]).add_parsers(sub)
+    app.add_parser(sub)
+    templates.add_parsers(sub)
+    server.add_parsers(sub)
+    upload.add_parsers(sub)
     return parser
 
 

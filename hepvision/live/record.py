@@ -16,6 +16,7 @@ from hepvision.live.engine import LiveStats
 from hepvision.live.flow import SessionFlow
 from hepvision.pose.types import BackendInfo
 from hepvision.wire.session import SessionRecord, wire_view
+from hepvision.wire.track import wire_finding, wire_repetition
 
 LOCAL_FIELDS = ("reps", "processed_fps", "dropped_frames", "latency_ms_median",
                 "latency_ms_p95", "processed_frames")
@@ -46,9 +47,10 @@ def build_session_record(flow: SessionFlow, backend: BackendInfo, stats: LiveSta
                 "set_index": s.set_index,
                 "reps": a.reps,
                 "partial_reps": a.partial_reps,
-                "repetitions": [_wire_rep(r.to_dict()) for r in a.rep_details],
+                "repetitions": [wire_repetition(r.to_dict()) for r in a.rep_details],
                 "holds": [],
-                "findings": [_wire_finding(f) for f in findings],
+                "findings": [wire_finding(f if isinstance(f, dict) else f.to_dict())
+                             for f in findings],
                 "rest_s": s.rest_s,
             })
         exercises.append({
@@ -85,15 +87,3 @@ def build_session_record(flow: SessionFlow, backend: BackendInfo, stats: LiveSta
 def wire_part(saved: dict[str, Any]) -> dict[str, Any]:
     """The upload's part of a saved session record (local metrics removed)."""
     return {k: v for k, v in saved.items() if k not in LOCAL_FIELDS}
-
-
-def _wire_rep(rep: dict[str, Any]) -> dict[str, Any]:
-    rep = dict(rep)
-    rep["side"] = _wire_side(rep.get("side"))
-    return rep
-
-
-def _wire_finding(finding: Any) -> dict[str, Any]:
-    row = finding if isinstance(finding, dict) else finding.to_dict()
-    keys = ("rule_id", "severity", "time_ms", "rep_index", "value", "limit", "message")
-    return {k: row.get(k) for k in keys if k in row}

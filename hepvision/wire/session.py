@@ -40,7 +40,8 @@ Sha256Hex = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
 TimeMs = Annotated[int, Field(ge=0, le=MAX_TIME_MS)]
 Pain = Annotated[int, Field(ge=0, le=10)]
 Side = Literal["left", "right", "both", "none"]
-Severity = Literal["info", "warning", "stop"]
+#: Finding severities; "caution" is the templates' default for form rules.
+Severity = Literal["info", "caution", "warning", "stop"]
 
 
 def wire_view(view: str | None) -> str:

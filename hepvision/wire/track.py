@@ -33,12 +33,18 @@ def _ms(value: Any) -> Any:
     return int(round(value)) if isinstance(value, float) else value
 
 
-def _repetition(detail: Mapping[str, Any]) -> dict[str, Any]:
+def wire_repetition(detail: Mapping[str, Any]) -> dict[str, Any]:
+    """A repetition dict (``rep_details`` entry) reduced to the wire's keys and types."""
     rep = {k: _clean(detail.get(k)) for k in _REP_KEYS if k in detail}
     for key in ("start_ms", "peak_ms", "end_ms", "concentric_ms", "eccentric_ms", "hold_ms"):
         if key in rep:
             rep[key] = _ms(rep[key])
     return rep
+
+
+def wire_finding(finding: Mapping[str, Any]) -> dict[str, Any]:
+    """A form finding dict reduced to the wire's keys."""
+    return {k: _clean(finding.get(k)) for k in _FINDING_KEYS if k in finding}
 
 
 def session_record_from_track_report(
@@ -67,11 +73,8 @@ def session_record_from_track_report(
     template = versions.get("template") or {}
     duration_s = float(_clean(report.get("duration_s")) or 0.0)
     partial = report.get("partial_reps", 0)
-    findings = [
-        {k: _clean(f.get(k)) for k in _FINDING_KEYS if k in f}
-        for f in report.get("findings") or []
-        if isinstance(f, Mapping)
-    ]
+    findings = [wire_finding(f) for f in report.get("findings") or []
+                if isinstance(f, Mapping)]
     exercise: dict[str, Any] = {
         "exercise_id": report.get("exercise") or template.get("id"),
         "template_sha256": template.get("sha256"),
@@ -85,7 +88,7 @@ def session_record_from_track_report(
             "set_index": 0,
             "reps": int(report.get("reps") or 0),
             "partial_reps": len(partial) if isinstance(partial, list) else int(partial or 0),
-            "repetitions": [_repetition(d) for d in report.get("rep_details") or []],
+            "repetitions": [wire_repetition(d) for d in report.get("rep_details") or []],
             "findings": findings,
         }],
     }
