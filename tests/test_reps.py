@@ -98,3 +98,33 @@ def test_template_free_counter_finds_period_and_count():
     out = count_periodic(t, np.hstack([still, x[:, None] + noise]), ["still", "moving"])
     assert out.reps == 7 and out.signal_name == "moving"
     assert out.period_ms == pytest.approx(2000, rel=0.1)
+
+
+def test_rest_above_the_start_threshold_follows_the_patients_rest_level():
+    # Knee flexion from a front camera reads ~33 deg standing: above start (30). The rest
+    # threshold follows the measured rest level, so the repetitions still end and count.
+    t, x = _reps_signal(4, base=33.0, peak=110.0)
+    m = _run(RepStateMachine(SET), t, x)
+    assert m.reps == 4
+
+
+def test_rest_level_is_clamped_to_the_midpoint_to_the_turn():
+    # A "rest" at 60 deg is no rest: the effective start stops at (30 + 65) / 2.
+    t, x = _reps_signal(3, base=60.0, peak=110.0)
+    m = _run(RepStateMachine(SET), t, x)
+    assert m.reps == 0
+
+
+@pytest.mark.parametrize(("back_fraction", "counted"), [(0.9, True), (0.5, False)])
+def test_last_repetition_cut_by_the_end_of_stream(back_fraction, counted):
+    t, x = _reps_signal(2, base=5.0, peak=95.0)
+    # a third repetition whose return is cut: from 95 back toward start (30) by back_fraction
+    t0 = int(t[-1]) + 33
+    down = np.linspace(5.0, 95.0, 30)
+    up = np.linspace(95.0, 95.0 - back_fraction * (95.0 - 30.0), 30)
+    tail = np.concatenate([down, up])
+    t = np.concatenate([t, t0 + 33 * np.arange(len(tail))])
+    x = np.concatenate([x, tail])
+    m = _run(RepStateMachine(SET), t, x)
+    assert m.reps == (3 if counted else 2)
+    assert m.partial_reps == (0 if counted else 1)

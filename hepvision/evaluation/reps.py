@@ -20,6 +20,7 @@ from hepvision.analysis import ExerciseAnalyzer, count_template_free
 from hepvision.capture.sources import open_source
 from hepvision.errors import HepvisionError
 from hepvision.pose.factory import create_estimator
+from hepvision.pose.models import sha256_file
 from hepvision.pose.recording import LandmarkRecording, load_recording, save_recording
 from hepvision.session.offline import run_frames, video_frames
 from hepvision.templates import load_template
@@ -76,14 +77,6 @@ def default_cache_dir() -> Path:
     return Path(base) / "hepvision" / "landmarks"
 
 
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _pose_code_digest() -> str:
     """Digest of the pose package's source: a change to a backend invalidates the cache."""
     digest = hashlib.sha256()
@@ -100,7 +93,7 @@ def cached_landmarks(video: Path, backend: str, cache_dir: Path) -> LandmarkReco
     """
     with create_estimator(backend) as estimator:
         models = "-".join(sorted(sha[:8] for sha in estimator.info.model_sha256.values()))
-        key = (f"{_file_sha256(video)[:20]}-{backend}-{models or 'nomodel'}-"
+        key = (f"{sha256_file(video)[:20]}-{backend}-{models or 'nomodel'}-"
                f"{_pose_code_digest()}.npz")
         cached = cache_dir / key
         if cached.is_file():

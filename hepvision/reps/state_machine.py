@@ -262,22 +262,27 @@ class RepStateMachine:
         self._buf_t, self._buf_x = [], []
         return event
 
+    def _partial(self, reason: str) -> RepEvent | None:
+        """Close an excursion still under way as a partial repetition (not counted)."""
+        if self.state not in (CounterState.OUTWARD, CounterState.AT_TURN,
+                              CounterState.RETURN) or not self._buf_t:
+            return None
+        ts = np.asarray(self._buf_t, dtype=np.int64)
+        xs = np.asarray(self._buf_x, dtype=np.float64)
+        peak_ms, peak_v, out_ms, hold_ms, back_ms = summarize_excursion(
+            ts, xs, self.settings.rising, self.settings.hysteresis / 2)
+        event = RepEvent(int(self._start_t), peak_ms, int(ts[-1]), self._start_x, peak_v,
+                         float(xs[-1]), out_ms, hold_ms, back_ms, False, reason)
+        self.events.append(event)
+        self._buf_t, self._buf_x = [], []
+        return event
+
     def _lose(self, timestamp_ms: int) -> RepEvent | None:
-        event = None
-        if self.state in (CounterState.OUTWARD, CounterState.AT_TURN, CounterState.RETURN) \
-                and self._buf_t:
-            ts = np.asarray(self._buf_t, dtype=np.int64)
-            xs = np.asarray(self._buf_x, dtype=np.float64)
-            peak_ms, peak_v, out_ms, hold_ms, back_ms = summarize_excursion(
-                ts, xs, self.settings.rising, self.settings.hysteresis / 2)
-            event = RepEvent(int(self._start_t), peak_ms, int(ts[-1]), self._start_x, peak_v,
-                             float(xs[-1]), out_ms, hold_ms, back_ms, False, "signal_lost")
-            self.events.append(event)
+        event = self._partial("signal_lost")
         self.state = CounterState.SETUP
         self._seen_since = -1
         self._last_valid_ms = -1
         self._pending = None
-        self._buf_t, self._buf_x = [], []
         self._rest_t, self._rest_x, self._rest_low = -1, math.nan, math.inf
         return event
 
@@ -291,16 +296,7 @@ class RepStateMachine:
                 event = self._finish(int(self._buf_t[-1]), self._buf_x[-1], reached_turn=True)
                 self.state = CounterState.SETUP
                 return event
-        if self.state in (CounterState.OUTWARD, CounterState.AT_TURN, CounterState.RETURN) \
-                and self._buf_t:
-            ts = np.asarray(self._buf_t, dtype=np.int64)
-            xs = np.asarray(self._buf_x, dtype=np.float64)
-            peak_ms, peak_v, out_ms, hold_ms, back_ms = summarize_excursion(
-                ts, xs, self.settings.rising, self.settings.hysteresis / 2)
-            event = RepEvent(int(self._start_t), peak_ms, int(ts[-1]), self._start_x, peak_v,
-                             float(xs[-1]), out_ms, hold_ms, back_ms, False, "unfinished")
-            self.events.append(event)
-            self._buf_t, self._buf_x = [], []
+        event = self._partial("unfinished")
+        if event is not None:
             self.state = CounterState.SETUP
-            return event
-        return None
+        return event
