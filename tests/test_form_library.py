@@ -17,14 +17,17 @@ VIEW_YAW = {"side": 90.0, "front": 0.0, "any": 90.0}
 def _run(tid, fault=None, seed=3):
     t = load_template(tid)
     yaw = VIEW_YAW[t.view] if fault is None or fault.yaw_deg is None else fault.yaw_deg
-    kw = dict(reps=REPS)
     if t.is_hold:
         kw = dict(reps=1, hold_s=t.counter.target_s + 3.0, out_s=1.0, back_s=1.0, fps=10.0)
+    else:  # with the template's prescribed hold at the peak
+        kw = dict(reps=REPS, hold_s=t.counter.hold_s)
     if fault is not None:
         if fault.amplitude is not None:
             kw["amplitude"] = fault.amplitude
         if fault.fast:
             kw.update(out_s=0.4, back_s=0.4)
+        if fault.hold_s is not None:
+            kw["hold_s"] = fault.hold_s
         kw["faults"] = fault.joints
     rec = synthesize(tid, yaw_deg=yaw, noise=NoiseModel(), seed=seed, **kw)
     a = ExerciseAnalyzer(t)

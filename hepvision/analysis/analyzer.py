@@ -20,6 +20,7 @@ hold instead of counting (:mod:`hepvision.analysis.hold`).
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import math
 
@@ -60,6 +61,31 @@ SIGNAL_BETA = 0.02
 _STATE_ORDER = {s: i for i, s in enumerate(CounterState)}
 #: A hold template waits its setup time again after nobody was usable for this long.
 HOLD_LOST_MS = 1500
+#: A repetition's ROM is judged on the extreme of the raw signal's centred moving mean over
+#: this window (a level held about 1/6 s), not on its single most extreme sample.
+ROM_PEAK_WINDOW_MS = 300
+
+
+def sustained_peak(times_ms: list[int], values: list[float], start_ms: int, end_ms: int,
+                   rising: bool, window_ms: int = ROM_PEAK_WINDOW_MS) -> float:
+    """The extreme (max when ``rising``) over ``[start_ms, end_ms]`` of the centred moving mean
+    of ``values`` over ``window_ms`` (NaN samples skipped); NaN when nothing was measured."""
+    i0 = bisect.bisect_left(times_ms, start_ms)
+    i1 = bisect.bisect_right(times_ms, end_ms)
+    t = np.asarray(times_ms[i0:i1], dtype=np.int64)
+    x = np.asarray(values[i0:i1], dtype=np.float64)
+    ok = np.isfinite(x)
+    if not ok.any():
+        return math.nan
+    csum = np.concatenate(([0.0], np.cumsum(np.where(ok, x, 0.0))))
+    cnt = np.concatenate(([0], np.cumsum(ok)))
+    half = window_ms // 2
+    lo = np.searchsorted(t, t - half, side="left")
+    hi = np.searchsorted(t, t + half, side="right")
+    n = cnt[hi] - cnt[lo]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(n > 0, (csum[hi] - csum[lo]) / np.maximum(n, 1), np.nan)
+    return float(np.nanmax(mean) if rising else np.nanmin(mean))
 
 
 def counter_settings(template: ExerciseTemplate) -> CounterSettings:
@@ -169,7 +195,9 @@ class ExerciseAnalyzer:
             smooth = stream.filter(value, ts)
             event = stream.machine.update(ts, smooth)
             if event is not None and event.counted:
-                self._form.on_repetition(event, rising, stream.side, candidates)
+                peak = sustained_peak(stream.times, stream.raw, event.start_ms, event.end_ms,
+                                      rising)
+                self._form.on_repetition(event, rising, stream.side, candidates, peak)
             if shown != shown:
                 shown = smooth
         self._measured += any_measured

@@ -4,7 +4,18 @@ candidates. Per frame it does plain float work only (no pydantic, no dict buildi
 
 Frame rules (``max``, ``min``, ``asymmetry``) start an episode when their condition has held
 for ``min_ms`` and end it when the condition has been false for ``min_ms``; each episode is
-one finding carrying its worst value. Repetition rules (``rom``, ``tempo``) are judged once per
+one finding carrying its worst value. Each rule's value is smoothed first (causal, exponential,
+:data:`RULE_SMOOTH_MS`), so landmark noise does not start or cancel episodes. A frame where
+the signal cannot be read (NaN: a landmark dropped, the wrong view) is no evidence either
+way: it neither confirms nor cancels a pending onset, unless nothing bad has been seen for
+``min_ms``.
+
+Views: a rule on a clinical angle is judged only from a reading the view shows (the image,
+with the angle's plane within 30 deg of facing the camera, as
+:data:`~hepvision.kinematics.angles.MIN_IMAGE_PLANE_FACTOR`); the world-landmark fallback the
+counter may use (monocular depth) is not trusted to judge form, so e.g. a sagittal back arch
+is not judged from a front camera. Precaution caps are the exception: they are safety limits
+and use the best reading there is. Repetition rules (``rom``, ``tempo``) are judged once per
 counted repetition. ``reference = "rest"`` rules compare the signal with its level while the
 counter is at rest (a running mean), so a person's build does not look like a fault.
 """
@@ -15,8 +26,8 @@ import math
 from dataclasses import dataclass
 
 from hepvision.form.findings import FormFinding
-from hepvision.kinematics.angles import FramePoints, measure_angle
-from hepvision.kinematics.definitions import AngleName, Side
+from hepvision.kinematics.angles import FramePoints, Source, measure_angle
+from hepvision.kinematics.definitions import AngleName, Plane, Side
 from hepvision.kinematics.measures import MeasureName, measure
 from hepvision.reps.state_machine import RepEvent
 from hepvision.templates.schema import ExerciseTemplate, FormRule, RomCap
@@ -28,18 +39,27 @@ _KINDS = {"max": _KIND_MAX, "min": _KIND_MIN, "asymmetry": _KIND_ASYM, "rom": _K
 REST_ALPHA = 0.1
 #: Rest samples needed before a ``reference = "rest"`` rule is judged.
 REST_MIN_SAMPLES = 5
+#: Time constant of the causal exponential smoothing of each frame rule's value, so that
+#: frame-to-frame landmark noise neither starts nor cancels an episode (about 3 frames at
+#: 30 fps; at 5 fps it barely smooths).
+RULE_SMOOTH_MS = 100.0
+#: A gap longer than this (no measurable value) restarts the smoothing.
+RULE_SMOOTH_GAP_MS = 500
 
 
 @dataclass(frozen=True, slots=True)
 class Probe:
-    """One signal on one side, read once per frame."""
+    """One signal on one side, read once per frame. ``image_only``: an angle read only from a
+    view that shows its plane (NaN otherwise, see the module docstring)."""
 
     signal: AngleName | MeasureName
     side: Side
+    image_only: bool = False
 
     def read(self, frame: FramePoints) -> float:
         if isinstance(self.signal, AngleName):
-            return measure_angle(frame, self.signal, self.side).value_deg
+            source = Source.IMAGE if self.image_only else None
+            return measure_angle(frame, self.signal, self.side, source).value_deg
         return measure(frame, self.signal, self.side)
 
 
@@ -84,19 +104,21 @@ def compile_rules(template: ExerciseTemplate) -> tuple[tuple[Probe, ...], tuple[
     """The template's form rules and precaution caps as probes and compiled rules."""
     probes: list[Probe] = []
 
-    def probe(signal: AngleName | MeasureName, side: Side) -> int:
-        p = Probe(signal, side)
+    def probe(signal: AngleName | MeasureName, side: Side, cap: bool) -> int:
+        image_only = (not cap and isinstance(signal, AngleName)
+                      and signal.plane is not Plane.LIMB)
+        p = Probe(signal, side, image_only)
         if p not in probes:
             probes.append(p)
         return probes.index(p)
 
     sides = {"left": (Side.LEFT,), "right": (Side.RIGHT,)}.get(template.side,
                                                                 (Side.LEFT, Side.RIGHT))
-    rules = list(template.form)
+    rules = [(r, False) for r in template.form]
     for i, cap in enumerate(template.precautions.rom_caps):
-        rules.extend(_rule_from_cap(cap, i))
+        rules.extend((r, True) for r in _rule_from_cap(cap, i))
     out: list[CompiledRule] = []
-    for r in rules:
+    for r, is_cap in rules:
         kind = _KINDS[r.kind]
         common = dict(rule_id=r.id, kind=kind, limit=float(r.limit),
                       upper=r.kind in ("max", "asymmetry"), relative=r.reference == "rest",
@@ -105,16 +127,16 @@ def compile_rules(template: ExerciseTemplate) -> tuple[tuple[Probe, ...], tuple[
         if kind in (_KIND_ROM, _KIND_TEMPO):
             out.append(CompiledRule(probes=(), mean=False, side="both", **common))
         elif kind == _KIND_ASYM:
-            out.append(CompiledRule(probes=(probe(r.signal, Side.LEFT),
-                                            probe(r.signal, Side.RIGHT)),
+            out.append(CompiledRule(probes=(probe(r.signal, Side.LEFT, is_cap),
+                                            probe(r.signal, Side.RIGHT, is_cap)),
                                     mean=False, side="both", **common))
         elif r.side == "both":
-            out.append(CompiledRule(probes=tuple(probe(r.signal, s) for s in Side), mean=True,
-                                    side="both", **common))
+            out.append(CompiledRule(probes=tuple(probe(r.signal, s, is_cap) for s in Side),
+                                    mean=True, side="both", **common))
         else:
             chosen = sides if r.side == "each" else (Side(r.side),)
             for s in chosen:
-                out.append(CompiledRule(probes=(probe(r.signal, s),), mean=False,
+                out.append(CompiledRule(probes=(probe(r.signal, s, is_cap),), mean=False,
                                         side=s.value, **common))
     return tuple(probes), tuple(out)
 
@@ -123,7 +145,7 @@ class _Episode:
     """Debounce and worst value of one compiled frame rule."""
 
     __slots__ = ("pending_ms", "active", "onset_ms", "clear_ms", "last_bad_ms", "worst",
-                 "rest", "rest_n")
+                 "rest", "rest_n", "smooth", "smooth_ms")
 
     def __init__(self) -> None:
         self.pending_ms = -1
@@ -134,6 +156,8 @@ class _Episode:
         self.worst = math.nan
         self.rest = 0.0
         self.rest_n = 0
+        self.smooth = math.nan
+        self.smooth_ms = -RULE_SMOOTH_GAP_MS - 1
 
 
 class FormEngine:
@@ -168,6 +192,14 @@ class FormEngine:
                 value = (a + b) * 0.5 if a == a and b == b else (a if a == a else b)
             else:
                 value = values[pr[0]]
+            if value == value:
+                dt = ts - ep.smooth_ms
+                if dt > RULE_SMOOTH_GAP_MS or ep.smooth != ep.smooth:
+                    ep.smooth = value
+                else:
+                    ep.smooth += (1.0 - math.exp(-dt / RULE_SMOOTH_MS)) * (value - ep.smooth)
+                    value = ep.smooth
+                ep.smooth_ms = ts
             if rule.relative:
                 if value == value and at_rest:
                     if ep.rest_n == 0:
@@ -201,10 +233,12 @@ class FormEngine:
                 ep.active, ep.onset_ms = True, ep.pending_ms
                 candidates.append((rule.priority, rule.rule_id, rule.cooldown_ms, rule.cue))
             return
+        if value != value:  # not measurable: no evidence either way
+            if not ep.active and ep.pending_ms >= 0 and ts - ep.last_bad_ms > rule.min_ms:
+                ep.pending_ms = -1
+            return
         if not ep.active:
             ep.pending_ms = -1
-            return
-        if value != value:  # not measurable: no evidence either way
             return
         if ep.clear_ms < 0:
             ep.clear_ms = ts
@@ -221,18 +255,25 @@ class FormEngine:
         ep.clear_ms = -1
 
     def on_repetition(self, event: RepEvent, rising: bool, side: str,
-                      candidates: list[tuple[int, str, int, str]]) -> None:
-        """Judge a counted repetition against the ``rom`` and ``tempo`` rules."""
+                      candidates: list[tuple[int, str, int, str]],
+                      peak_value: float | None = None) -> None:
+        """Judge a counted repetition against the ``rom`` and ``tempo`` rules.
+
+        ``peak_value``: the repetition's peak to judge ROM on (default: the counter's, the most
+        extreme smoothed sample); the analyzer passes a peak sustained over a short window, so
+        one noisy frame neither makes nor breaks a repetition's range.
+        """
         for rule in self._rep_rules:
+            if event.start_value != event.start_value:
+                continue  # under way when counting began: its peak or start may be unseen
             if rule.kind == _KIND_ROM:
-                peak = event.peak_value
+                peak = event.peak_value if peak_value is None or peak_value != peak_value \
+                    else peak_value
                 short = peak < rule.limit if rising else peak > rule.limit
                 if not short:
                     continue
                 value, at = peak, event.peak_ms
             else:
-                if event.start_value != event.start_value:  # under way at setup: start unknown
-                    continue
                 value = (event.end_ms - event.start_ms) / 1000.0
                 if not value < rule.limit:
                     continue

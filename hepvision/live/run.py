@@ -14,6 +14,7 @@ import numpy as np
 from hepvision.capture.live import LatestFrameGrabber, paced
 from hepvision.capture.sources import CameraSource, VideoFileSource
 from hepvision.errors import HepvisionError
+from hepvision.form.speech import Speaker
 from hepvision.live.engine import LiveEngine, LiveUpdate
 from hepvision.live.flow import ExercisePlan, FlowState, SessionFlow
 from hepvision.live.overlay import draw_overlay, draw_summary
@@ -23,6 +24,8 @@ from hepvision.pose.factory import create_estimator
 log = logging.getLogger(__name__)
 
 WINDOW = "hepvision"
+#: How long a form cue stays on screen after it is issued (a cue is issued in one frame).
+CUE_SHOW_S = 3.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,9 +147,13 @@ def _handle_key(flow: SessionFlow, key: int, pending_pain: bool) -> bool:
 
 
 class _Window:
-    """The OpenCV window; a clear error where no display is available."""
+    """The OpenCV window; a clear error where no display is available.
 
-    def __init__(self, screenshot: Path | None) -> None:
+    Shows the frame's setup message while the camera setup is wrong, and each form cue for
+    :data:`CUE_SHOW_S`, speaking it (offline, non-blocking) when an engine is installed.
+    """
+
+    def __init__(self, screenshot: Path | None, speaker: Speaker | None = None) -> None:
         try:
             cv2.namedWindow(WINDOW, cv2.WINDOW_NORMAL)
         except cv2.error as exc:
@@ -154,9 +161,21 @@ class _Window:
                                  "run in a desktop session") from exc
         self.screenshot = screenshot
         self._shot_taken = False
+        self._speaker = speaker if speaker is not None else Speaker()
+        self._cue: str | None = None
+        self._cue_until = 0.0
+
+    def current_cue(self, update: LiveUpdate | None, now_s: float) -> str | None:
+        """The cue to show now; a newly issued one is also spoken."""
+        if update is not None and update.feedback.cue:
+            self._cue, self._cue_until = update.feedback.cue, now_s + CUE_SHOW_S
+            self._speaker.say(self._cue)
+        return self._cue if now_s < self._cue_until else None
 
     def show(self, image: np.ndarray, update: LiveUpdate | None, flow: SessionFlow) -> int:
-        canvas = draw_overlay(image.copy(), update, flow)
+        cue = self.current_cue(update, time.monotonic())
+        setup_message = update.feedback.setup_message if update is not None else None
+        canvas = draw_overlay(image.copy(), update, flow, cue=cue, setup_message=setup_message)
         if (self.screenshot is not None and not self._shot_taken and update is not None
                 and update.pose.detected and update.feedback.reps > 0):
             cv2.imwrite(str(self.screenshot), canvas)
@@ -180,6 +199,7 @@ class _Window:
             return True
 
     def close(self) -> None:
+        self._speaker.close()
         try:
             cv2.destroyWindow(WINDOW)
             cv2.waitKey(1)

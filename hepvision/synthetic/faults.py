@@ -2,8 +2,10 @@
 every template is exercised on motion with a known fault (and clean motion raises none).
 
 A :class:`Fault` adds excursions to the motion (on the repetition profile), scales it (too
-little range: ``amplitude``), speeds it up (tempo) or changes the camera view (frontal-plane
-faults such as knee valgus are only visible from the front).
+little range: ``amplitude``, best placed midway between the counter's turn and the rule's
+limit, so the repetition still counts), pauses at the top (``hold_s``: a press stopped short
+and held), speeds it up (tempo) or changes the camera view (frontal-plane faults such as knee
+valgus are only visible from the front).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ class Fault:
     amplitude: float | None = None
     fast: bool = False
     yaw_deg: float | None = None
+    hold_s: float | None = None
 
 
 def _j(angle, side, peak, rest=0.0) -> JointMotion:
@@ -50,7 +53,7 @@ FAULTS: dict[str, dict[str, Fault]] = {
     "lunge": {"knee_valgus": VALGUS, "trunk_lean": Fault((_j(A.TRUNK_FLEXION, L, 35.0),)),
               "incomplete_rom": Fault(amplitude=0.8)},
     "heel_raise": {"knee_bend": Fault(_both(A.KNEE_FLEXION, 25.0)),
-                   "incomplete_rom": Fault(amplitude=0.7)},
+                   "incomplete_rom": Fault(amplitude=0.68)},
     "bridge": {"lumbar_extension": Fault(_both(A.HIP_FLEXION, -20.0)),
                "incomplete_rom": Fault(amplitude=0.78)},
     "straight_leg_raise": {"knee_bend": Fault((_j(A.KNEE_FLEXION, L, 25.0),)),
@@ -59,9 +62,9 @@ FAULTS: dict[str, dict[str, Fault]] = {
                               "incomplete_rom": Fault(amplitude=0.75), "too_fast": FAST},
     "standing_hip_abduction": {"trunk_lean": Fault((_j(A.TRUNK_LATERAL_LEAN, L, -18.0),)),
                                "hip_hike": Fault((_j(A.PELVIC_DROP, L, -12.0),)),
-                               "incomplete_rom": Fault(amplitude=0.71)},
+                               "incomplete_rom": Fault(amplitude=0.68)},
     "standing_hip_extension": {"trunk_lean": Fault((_j(A.TRUNK_FLEXION, L, 25.0),)),
-                               "incomplete_rom": Fault(amplitude=0.62)},
+                               "incomplete_rom": Fault(amplitude=0.66)},
     "clamshell": {"incomplete_rom": Fault(amplitude=0.75), "too_fast": FAST},
     "standing_knee_flexion": {"thigh_forward": Fault((_j(A.HIP_FLEXION, L, 35.0),)),
                               "incomplete_rom": Fault(amplitude=0.75), "too_fast": FAST},
@@ -71,10 +74,10 @@ FAULTS: dict[str, dict[str, Fault]] = {
     "shoulder_abduction": {"shoulder_shrug": SHRUG,
                            "trunk_lean": Fault((_j(A.TRUNK_LATERAL_LEAN, L, -18.0),)),
                            "asymmetry": Fault((_j(A.SHOULDER_ABDUCTION, R, -60.0),)),
-                           "incomplete_rom": Fault(amplitude=0.53)},
+                           "incomplete_rom": Fault(amplitude=0.52)},
     "shoulder_press": {"asymmetry": Fault((_j(A.ELBOW_FLEXION, R, 45.0),)),
-                       "back_arch": Fault((_j(A.TRUNK_FLEXION, L, -22.0),)),
-                       "incomplete_rom": Fault(amplitude=0.84)},
+                       # Turn 35, limit 32: stopped at 33.5 deg and held a second at the top.
+                       "incomplete_rom": Fault(amplitude=0.724, hold_s=1.0)},
     "elbow_flexion": {"elbow_drift": Fault(_both(A.SHOULDER_FLEXION, 40.0)),
                       "trunk_swing": Fault((_j(A.TRUNK_FLEXION, L, -18.0),)),
                       "incomplete_rom": Fault(amplitude=0.72), "too_fast": FAST},
@@ -92,8 +95,10 @@ FAULTS: dict[str, dict[str, Fault]] = {
                      "incomplete_rom": Fault(amplitude=0.78)},
     "single_leg_stance": {"pelvic_drop": Fault((_j(A.PELVIC_DROP, L, -12.0),)),
                           "trunk_lean": Fault((_j(A.TRUNK_LATERAL_LEAN, L, -18.0),))},
-    "plank": {"hip_sag": Fault(_both(A.HIP_FLEXION, -30.0)),
-              "hip_pike": Fault(_both(A.HIP_FLEXION, 35.0))},
+    # Between the rule's limit (sag 15, pike -18) and the hold's own posture condition
+    # (|hip_sag| <= 30): a bigger fault is no plank at all, so the hold, and judging, stops.
+    "plank": {"hip_sag": Fault(_both(A.HIP_FLEXION, -22.0)),
+              "hip_pike": Fault(_both(A.HIP_FLEXION, 24.0))},
     "trunk_rotation": {"trunk_lean": Fault((_j(A.TRUNK_LATERAL_LEAN, L, 18.0),)),
                        "incomplete_rom": Fault(amplitude=0.7), "too_fast": FAST},
 }

@@ -33,6 +33,9 @@ class SegmentLengths:
     heel_back_m: float = 0.05
     toe_forward_m: float = 0.15
     ankle_height_m: float = 0.07
+    #: The shoulder's rise with the arm raised above shoulder height (scapulohumeral rhythm,
+    #: as measured on real front-view abduction clips); 0 gives a fixed shoulder.
+    scapular_rise_m: float = 0.048
 
 
 def rot_x(theta_rad: np.ndarray) -> np.ndarray:
@@ -82,8 +85,9 @@ def pose_skeleton(
         extras_deg: (T,) values per (name, side) of motions outside the clinical angle set:
             ``shoulder_rotation`` (external rotation of the humerus, deg), ``trunk_rotation``
             (shoulders turned about the trunk axis, left shoulder back positive, deg; read from
-            the left side), ``knee_valgus`` (shank turned medially in the thigh's frontal
-            plane, deg), ``shoulder_elevation`` (shoulder raised, centimetres).
+            the left side), ``knee_valgus`` (the knee collapsed medially: the shank turned so
+            the ankle lies lateral of the knee, at any knee flexion, deg), ``shoulder_elevation``
+            (a shrug: the shoulder raised beyond its natural rise with the arm, centimetres).
     """
     extras = extras_deg or {}
 
@@ -122,6 +126,13 @@ def pose_skeleton(
             "shoulder_elevation", side, 0.01)[:, None]
         humerus = (trunk @ rot_z(sgn * ang(AngleName.SHOULDER_ABDUCTION, side))
                    @ rot_x(-ang(AngleName.SHOULDER_FLEXION, side)))
+        # Scapulohumeral rhythm: the shoulder rises as the arm rises (the generator's own
+        # model, from the arm's elevation against the trunk: 0 below 15 deg, full at 90 deg).
+        arm_down = -(trunk @ np.array([0.0, 1.0, 0.0]))
+        cos_elev = np.einsum("ti,ti->t", humerus @ np.array([0.0, -1.0, 0.0]), arm_down)
+        elev_deg = np.degrees(np.arccos(np.clip(cos_elev, -1.0, 1.0)))
+        rise = ln.scapular_rise_m * np.clip((elev_deg - 15.0) / 75.0, 0.0, 1.0)
+        shoulder = shoulder + (trunk @ np.array([0.0, 1.0, 0.0])) * rise[:, None]
         elbow = shoulder + _apply(humerus, (0.0, -ln.upper_arm_m, 0.0))
         if forearm_frontal:
             forearm = humerus @ rot_z(sgn * ang(AngleName.ELBOW_FLEXION, side))
@@ -133,8 +144,11 @@ def pose_skeleton(
         thigh = (trunk_sag @ rot_z(sgn * ang(AngleName.HIP_ABDUCTION, side))
                  @ rot_x(-ang(AngleName.HIP_FLEXION, side)))
         knee = hip + _apply(thigh, (0.0, -ln.thigh_m, 0.0))
-        shank = (thigh @ rot_z(sgn * extra("knee_valgus", side))
-                 @ rot_x(ang(AngleName.KNEE_FLEXION, side)))
+        # Valgus after flexion: the shank swings medially at the knee (ankle lateral of the
+        # knee) by the same angle at any depth; applied before flexion it would vanish as the
+        # knee bends toward 90 deg.
+        shank = (thigh @ rot_x(ang(AngleName.KNEE_FLEXION, side))
+                 @ rot_z(sgn * extra("knee_valgus", side)))
         ankle = knee + _apply(shank, (0.0, -ln.shank_m, 0.0))
         foot = shank @ rot_x(-ang(AngleName.ANKLE_DORSIFLEXION, side))
         out[:, ids["shoulder"]] = shoulder

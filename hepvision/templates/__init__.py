@@ -7,7 +7,12 @@ from hepvision.templates.loader import (
     load_template,
     load_template_file,
 )
-from hepvision.templates.overrides import DosageOverrides, TemplateOverrides, apply_overrides
+from hepvision.templates.overrides import (
+    DosageOverrides,
+    TemplateOverrides,
+    apply_overrides,
+    load_overrides,
+)
 from hepvision.templates.schema import (
     SCHEMA_VERSION,
     AngleCounter,
@@ -26,4 +31,5 @@ from hepvision.templates.schema import (
 __all__ = ["SCHEMA_VERSION", "AngleCounter", "Camera", "DistanceCounter", "Dosage",
            "DosageOverrides", "ExerciseTemplate", "FormRule", "HoldCondition", "HoldCounter",
            "MeasureCounter", "Precautions", "RomCap", "TemplateOverrides", "apply_overrides",
-           "exercises_dir", "list_templates", "load_template", "load_template_file"]
+           "exercises_dir", "list_templates", "load_overrides", "load_template",
+           "load_template_file"]

@@ -1,11 +1,23 @@
 """Per-patient overrides: a therapist changes a target, a cap or the dosage without copying the
-template file. The layered result is validated again, and its hash records both layers."""
+template file. The layered result is validated again, and its hash records both layers.
+
+An overrides file is TOML with the fields of :class:`TemplateOverrides` (``template = "<id>"``
+optionally names the template it is for), e.g.::
+
+    template = "mini_squat"
+    target_rom = 40
+    rom_caps = [{ signal = "knee_flexion", max = 60 }]
+    [dosage]
+    reps = 8
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -18,18 +30,19 @@ class DosageOverrides(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    sets: int | None = None
-    reps: int | None = None
-    hold_s: float | None = None
-    rest_s: float | None = None
-    per_day: int | None = None
-    per_week: int | None = None
+    sets: int | None = Field(None, ge=1, le=10)
+    reps: int | None = Field(None, ge=1, le=100)
+    hold_s: float | None = Field(None, ge=0.0, le=600.0)
+    rest_s: float | None = Field(None, ge=0.0, le=600.0)
+    per_day: int | None = Field(None, ge=1, le=10)
+    per_week: int | None = Field(None, ge=1, le=14)
 
 
 class TemplateOverrides(BaseModel):
     """One patient's changes to a template (every field optional).
 
     Attributes:
+        template: the template id these overrides are for (checked when given).
         target_rom: replaces ``target.rom``.
         rom_caps: replaces the precaution caps (an empty tuple removes them).
         pain_stop_nrs: replaces the pain score that stops the set.
@@ -43,13 +56,15 @@ class TemplateOverrides(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    target_rom: float | None = None
+    template: str | None = Field(None, pattern=r"^[a-z][a-z0-9_]*$", max_length=64)
+    target_rom: float | None = Field(None, ge=-240.0, le=240.0)
     rom_caps: tuple[RomCap, ...] | None = None
-    pain_stop_nrs: int | None = None
-    hold_target_s: float | None = None
-    side: str | None = None
+    pain_stop_nrs: int | None = Field(None, ge=1, le=10)
+    hold_target_s: float | None = Field(None, ge=1.0, le=600.0)
+    side: Literal["left", "right", "both", "alternating"] | None = None
     dosage: DosageOverrides | None = None
-    rule_limits: dict[str, float] = Field(default_factory=dict)
+    rule_limits: dict[str, Annotated[float, Field(ge=-240.0, le=240.0)]] = Field(
+        default_factory=dict)
     disabled_rules: tuple[str, ...] = ()
 
     def sha256(self) -> str:
@@ -59,21 +74,47 @@ class TemplateOverrides(BaseModel):
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def apply_overrides(template: ExerciseTemplate,
-                    overrides: TemplateOverrides) -> ExerciseTemplate:
+def load_overrides(path: Path) -> TemplateOverrides:
+    """Read and validate an overrides file (TOML).
+
+    Raises:
+        TemplateError: unreadable file, unknown key or out-of-range value; the message names
+            the file and the field.
+    """
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise TemplateError(f"{path}: cannot read overrides: {exc}") from exc
+    try:
+        return TemplateOverrides.model_validate(data)
+    except ValidationError as exc:
+        from hepvision.templates.loader import describe_errors
+
+        raise TemplateError(f"{path}: invalid overrides: {describe_errors(exc)}") from exc
+
+
+def apply_overrides(template: ExerciseTemplate, overrides: TemplateOverrides,
+                    source: str | Path | None = None) -> ExerciseTemplate:
     """``template`` with ``overrides`` layered on top, validated again.
 
     The result's ``content_sha256`` is SHA-256 of ``"<base sha256>:<overrides sha256>"``;
     ``base_sha256`` and ``overrides_sha256`` record the two layers.
 
+    ``source``: where the overrides came from (a file), named in error messages.
+
     Raises:
-        TemplateError: an override names an unknown rule, does not fit the template (a hold
-            target on a repetition template) or makes the template invalid; the message names
-            the template and the field.
+        TemplateError: an override names an unknown rule or another template, does not fit
+            the template (a hold target on a repetition template) or makes the template
+            invalid; the message names the overrides' source, the template and the field.
     """
     base_sha = template.base_sha256 or template.content_sha256
     data: dict[str, Any] = template.model_dump(mode="json")
     where = f"template {template.id!r} with overrides"
+    if source is not None:
+        where = f"{source}: {where}"
+    if overrides.template is not None and overrides.template != template.id:
+        raise TemplateError(f"{where}: field 'template': the overrides are for "
+                            f"{overrides.template!r}")
     rule_ids = {r["id"] for r in data["form"]}
     unknown = sorted((set(overrides.rule_limits) | set(overrides.disabled_rules)) - rule_ids)
     if unknown:

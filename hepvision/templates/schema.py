@@ -22,7 +22,9 @@ Schema version 2 (version-1 files stay valid) adds, all optional with defaults:
 - ``[precautions]``: ROM caps (e.g. knee flexion <= 90 deg after surgery), the pain score that
   stops the set, free-text notes.
 - ``[[form]]``: form rules (see :class:`FormRule`); limits are the rule's own, never a counter
-  threshold (CLINICAL.md: never share one threshold between counting and judging form).
+  threshold (CLINICAL.md: never share one threshold between counting and judging form). A
+  template whose view is enforced (``view_check = "block"``) may not hold a rule on a signal
+  read in the plane its view cannot show (a sagittal angle in a front-view template).
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ from pydantic import (
     model_validator,
 )
 
-from hepvision.kinematics.definitions import AngleName, DistanceName
+from hepvision.kinematics.definitions import AngleName, DistanceName, Plane
 from hepvision.kinematics.measures import MeasureName
 
 SCHEMA_VERSION = 2
@@ -326,6 +328,14 @@ class ExerciseTemplate(_Strict):
         dupes = sorted({i for i in ids if ids.count(i) > 1})
         if dupes:
             raise ValueError(f"form rule ids must be unique (repeated: {', '.join(dupes)})")
+        blind = {"front": Plane.SAGITTAL, "side": Plane.FRONTAL}.get(self.view)
+        if blind is not None and self.camera.view_check == "block":
+            for r in self.form:
+                if r.signal is not None and r.signal.plane is blind:
+                    raise ValueError(
+                        f"form rule {r.id!r}: {r.signal.value} is read in the {blind.value} "
+                        f"plane, which the {self.view} view this template requires cannot "
+                        "show; the rule could never be judged")
         c = self.counter
         if isinstance(c, HoldCounter):
             for r in self.form:
