@@ -57,6 +57,7 @@ def run_enroll(args: argparse.Namespace) -> int:
 def _print_status() -> None:
     from hepvision.upload.device import DeviceConfig
     from hepvision.upload.outbox import Outbox
+    from hepvision.upload.prescription import load_prescription
 
     enrolled = DeviceConfig.load() if DeviceConfig.exists() else None
     with Outbox.default() as outbox:
@@ -64,6 +65,9 @@ def _print_status() -> None:
         rejected = outbox.rejected()
     print(f"server: {enrolled.server_url if enrolled else '(not enrolled)'}")
     print(f"pending={st.pending} sent={st.sent} rejected={st.rejected}")
+    prescription = load_prescription()
+    print(f"prescription: version {prescription['version']}" if prescription
+          else "prescription: none received yet")
     if st.oldest_pending_at is not None:
         age_h = (time.time() - st.oldest_pending_at) / 3600
         print(f"oldest pending: {age_h:.1f} h ago")
@@ -76,7 +80,9 @@ def _print_status() -> None:
 def run_sync(args: argparse.Namespace) -> int:
     from hepvision.upload.client import ServerClient
     from hepvision.upload.device import DeviceConfig, data_dir
+    from hepvision.upload.errors import TransportError
     from hepvision.upload.outbox import Outbox
+    from hepvision.upload.prescription import pull_prescription
     from hepvision.upload.sync import Backoff, exclusive, sync
     from hepvision.upload.transport import HttpxTransport
 
@@ -92,6 +98,15 @@ def run_sync(args: argparse.Namespace) -> int:
             print(f"sent={report.sent} already_there={report.duplicates} "
                   f"rejected={report.rejected} pending={report.pending}"
                   + (" (server unreachable: will retry)" if report.offline else ""))
+            if not report.offline:
+                try:
+                    pulled = pull_prescription(client, config.patient_id)
+                except TransportError as exc:
+                    print(f"prescription: not fetched ({exc})")
+                else:
+                    print(f"prescription: version {pulled.version}"
+                          + (" (new)" if pulled.changed else "") if pulled.version is not None
+                          else "prescription: none yet")
             if args.watch is None:
                 break
             time.sleep(max(1.0, args.watch))

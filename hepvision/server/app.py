@@ -15,6 +15,7 @@ from hepvision.server.core.config import Settings
 from hepvision.server.core.security import Security
 from hepvision.server.data.prescriptions import known_template_ids
 from hepvision.server.database import make_engine, make_sessionmaker, upgrade_database
+from hepvision.server.web import install_web
 
 Scope = dict[str, Any]
 Receive = Callable[[], Any]
@@ -106,5 +107,6 @@ def create_app(settings: Settings, *, migrate: bool = True,
                                   memory_kib=settings.argon2_memory_kib)
     app.state.template_ids = template_ids
     app.include_router(api_router)
+    install_web(app)  # the therapist dashboard pages (hepvision.server.web)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_session_bytes)
     return app

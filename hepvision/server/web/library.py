@@ -1,0 +1,74 @@
+"""The exercise template library as the prescription editor offers it.
+
+Reads :mod:`hepvision.templates` (TOML files, no pipeline code) and turns a template into
+the defaults of a prescribed exercise: dosage, frequency, precautions, ROM target and caps.
+Only ids the server accepts (``app.state.template_ids``) are offered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+
+from hepvision.errors import HepvisionError
+
+
+@dataclass(frozen=True, slots=True)
+class LibraryEntry:
+    """One template as the editor shows it, with the defaults of a new prescribed exercise."""
+
+    id: str
+    name: str
+    instructions: str
+    signal: str
+    signal_unit: str
+    view: str
+    side: str
+    sets: int
+    reps: int
+    hold_s: float
+    rest_s: float
+    sessions_per_day: int
+    days_per_week: int
+    target_rom_deg: float | None
+    max_rom_deg: float | None
+    pain_stop_at: int | None
+    precautions: tuple[str, ...]
+    progression: tuple[str, ...]
+
+
+def _entry(template_id: str) -> LibraryEntry | None:
+    try:
+        from hepvision.templates import load_template
+        t = load_template(template_id)
+    except (ImportError, HepvisionError):
+        return None
+    d = t.dosage
+    if d.per_day is not None:
+        per_day, days = d.per_day, 7
+    else:
+        per_week = d.per_week or 7
+        per_day, days = (1, per_week) if per_week <= 7 else (2, max(1, per_week // 2))
+    caps = [c.max for c in t.precautions.rom_caps
+            if c.max is not None and c.signal.value == t.signal_name]
+    notes = tuple(n for n in [t.precautions.notes.strip()] if n)
+    notes += tuple(c.cue for c in t.precautions.rom_caps)
+    return LibraryEntry(
+        id=t.id, name=t.name, instructions=t.instructions, signal=t.signal_name,
+        signal_unit=t.signal_unit, view=t.view, side=t.side, sets=d.sets, reps=d.reps,
+        hold_s=d.hold_s, rest_s=d.rest_s, sessions_per_day=per_day, days_per_week=days,
+        target_rom_deg=t.target.rom if t.signal_unit == "deg" else None,
+        max_rom_deg=min(caps) if caps else None,
+        pain_stop_at=t.precautions.pain_stop_nrs, precautions=notes,
+        progression=tuple(t.progression))
+
+
+def library(allowed: Collection[str] | None) -> dict[str, LibraryEntry]:
+    """Templates by id (sorted by name); ``allowed`` limits them to the server's known ids."""
+    try:
+        from hepvision.templates import list_templates
+        ids = list_templates()
+    except (ImportError, HepvisionError):
+        ids = []
+    entries = [e for i in ids if (allowed is None or i in allowed) and (e := _entry(i))]
+    return {e.id: e for e in sorted(entries, key=lambda e: e.name.lower())}
