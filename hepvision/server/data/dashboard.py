@@ -16,7 +16,6 @@ number of patients, and the results equal the per-patient reports (tests compare
 
 from __future__ import annotations
 
-import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -27,7 +26,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import String, func, select, type_coerce
 from sqlalchemy.orm import Session
 
-from hepvision.server.data.reports import RTM_PERIOD_DAYS, local_today
+from hepvision.server.data.reports import RTM_PERIOD_DAYS, local_today, rom_drops
 from hepvision.server.models import (
     ExerciseSession,
     Patient,
@@ -259,16 +258,10 @@ def _alerts(rows: Sequence[Any], as_of: date, *, pain_threshold: int,
             continue
         (this_week if r.day >= week else last_week)[(r.exercise_id, r.angle_name)].append(
             r.rom_best_deg)
-    for key, now_values in sorted(this_week.items()):
-        before = last_week.get(key)
-        if not before:
-            continue
-        drop = statistics.median(before) - statistics.median(now_values)
-        if drop >= rom_drop_deg:
-            found.append(DashboardAlert(
-                kind="rom_drop", severity="warning", day=as_of, exercise_id=key[0],
-                message=f"{key[0]} {key[1]}: median best ROM fell {drop:.1f} deg against the "
-                "previous week"))
+    for (exercise_id, _angle), _drop, message in rom_drops(this_week, last_week,
+                                                            rom_drop_deg):
+        found.append(DashboardAlert(kind="rom_drop", severity="warning", day=as_of,
+                                    exercise_id=exercise_id, message=message))
     found.sort(key=lambda a: (a.day, a.kind))
     return found
 

@@ -192,18 +192,31 @@ def alerts(db: Session, patient: Patient, *, pain_threshold: int, rom_drop_deg: 
             continue
         (this_week if r.day >= week else last_week)[(r.exercise_id, r.angle_name)].append(
             r.rom_best_deg)
+    for (exercise_id, _angle), drop, message in rom_drops(this_week, last_week, rom_drop_deg):
+        found.append(Alert(kind="rom_drop", severity="warning", day=as_of,
+                           exercise_id=exercise_id, value=round(drop, 1), message=message))
+    found.sort(key=lambda a: (a.day, a.kind))
+    return found
+
+
+def rom_drops(this_week: dict[tuple[str, str], list[float]],
+              last_week: dict[tuple[str, str], list[float]],
+              rom_drop_deg: float) -> list[tuple[tuple[str, str], float, str]]:
+    """The ROM-regression rule shared by the API's alerts and the dashboard's.
+
+    For each (exercise, angle) seen in both weeks: the drop of the median best ROM from last
+    week to this week, when it is at least ``rom_drop_deg``, with the alert's message.
+    """
+    out = []
     for key, now_values in sorted(this_week.items()):
         before = last_week.get(key)
         if not before:
             continue
         drop = statistics.median(before) - statistics.median(now_values)
         if drop >= rom_drop_deg:
-            found.append(Alert(kind="rom_drop", severity="warning", day=as_of,
-                               exercise_id=key[0], value=round(drop, 1),
-                               message=f"{key[0]} {key[1]}: median best ROM fell "
-                               f"{drop:.1f} deg against the previous week"))
-    found.sort(key=lambda a: (a.day, a.kind))
-    return found
+            out.append((key, drop, f"{key[0]} {key[1]}: median best ROM fell {drop:.1f} deg "
+                                   "against the previous week"))
+    return out
 
 
 def rtm(db: Session, patient: Patient, *, as_of: date | None = None) -> RtmPublic:
