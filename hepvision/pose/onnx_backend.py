@@ -44,6 +44,7 @@ import numpy as np
 
 from hepvision.capture.frames import Frame
 from hepvision.errors import ModelError
+from hepvision.pose.base import check_frame
 from hepvision.pose.geometry import (
     AnchorOptions,
     RotatedRect,
@@ -349,16 +350,7 @@ class OnnxPoseEstimator:
         if self._closed:
             raise RuntimeError("OnnxPoseEstimator is closed")
         image = frame.image
-        if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
-            raise ValueError(
-                f"expected an (H, W, 3) uint8 BGR image, got {image.shape} {image.dtype}"
-            )
-        ts = int(frame.timestamp_ms)
-        if self._last_timestamp_ms is not None and ts <= self._last_timestamp_ms:
-            raise ValueError(
-                f"timestamps must increase: got {ts} ms after {self._last_timestamp_ms} ms"
-            )
-        self._last_timestamp_ms = ts
+        ts = self._last_timestamp_ms = check_frame(frame, self._last_timestamp_ms)
         height, width = image.shape[:2]
 
         self._detector_ran = False
