@@ -106,6 +106,7 @@ class Unmeasurable(str, Enum):
     WRONG_VIEW = "view_cannot_show_plane"
     OUT_OF_PLANE = "segment_out_of_plane"
     DEGENERATE = "degenerate_geometry"
+    FORESHORTENED = "segment_foreshortened"
 
 
 #: Landmark ids per side: shoulder, elbow, wrist, hip, knee, ankle, heel, toe (foot index).
