@@ -26,6 +26,7 @@ import math
 
 import numpy as np
 
+from hepvision.analysis.constants import DEFAULT_CONSTANTS, CountingConstants
 from hepvision.analysis.hold import HoldTracker, compile_conditions
 from hepvision.analysis.records import ExerciseAnalysis, FrameFeedback, Repetition
 from hepvision.filters.offline import smooth_for_summary
@@ -88,7 +89,8 @@ def sustained_peak(times_ms: list[int], values: list[float], start_ms: int, end_
     return float(np.nanmax(mean) if rising else np.nanmin(mean))
 
 
-def counter_settings(template: ExerciseTemplate) -> CounterSettings:
+def counter_settings(template: ExerciseTemplate,
+                     constants: CountingConstants = DEFAULT_CONSTANTS) -> CounterSettings:
     """The state machine's settings from a template's counter table."""
     c = template.counter
     if isinstance(c, AngleCounter):
@@ -100,7 +102,8 @@ def counter_settings(template: ExerciseTemplate) -> CounterSettings:
         start, turn, hyst, amp = c.start, c.turn, c.hysteresis, c.min_amplitude
     else:
         raise ValueError(f"{template.id!r} is a timed hold; it has no repetition counter")
-    return CounterSettings(start, turn, hyst, amp, c.min_dwell_ms, c.setup_ms)
+    return CounterSettings(start, turn, hyst, amp, c.min_dwell_ms, c.setup_ms,
+                           finish_return_fraction=constants.finish_return_fraction)
 
 
 class _Stream:
@@ -121,7 +124,8 @@ class ExerciseAnalyzer:
     """Counts repetitions of ``template`` from pose results (``live``: no offline refinement)."""
 
     def __init__(self, template: ExerciseTemplate, *, live: bool = False,
-                 muted: bool = False, cue_gap_ms: int = DEFAULT_MIN_GAP_MS) -> None:
+                 muted: bool = False, cue_gap_ms: int = DEFAULT_MIN_GAP_MS,
+                 constants: CountingConstants = DEFAULT_CONSTANTS) -> None:
         self.template = template
         self.live = live
         c = template.counter
@@ -136,7 +140,7 @@ class ExerciseAnalyzer:
             self._conditions = compile_conditions(c)
             self._streams: list[_Stream] = []
         else:
-            self.settings = counter_settings(template)
+            self.settings = counter_settings(template, constants)
             side = template.side
             if side == "alternating":
                 self._streams = [_Stream("left", (Side.LEFT,), self.settings),

@@ -63,6 +63,7 @@ class CounterSettings:
     min_dwell_ms: int = 120
     setup_ms: int = 500
     max_gap_ms: int = 1500
+    finish_return_fraction: float = FINISH_RETURN_FRACTION
 
     def __post_init__(self) -> None:
         if abs(self.turn - self.start) <= 2 * self.hysteresis:
@@ -292,7 +293,7 @@ class RepStateMachine:
             peak = max(v * self._sign for v in self._buf_x if v == v)
             last = self._buf_x[-1] * self._sign
             span = peak - self._eff_s
-            if span > 0 and (peak - last) / span >= FINISH_RETURN_FRACTION:
+            if span > 0 and (peak - last) / span >= self.settings.finish_return_fraction:
                 event = self._finish(int(self._buf_t[-1]), self._buf_x[-1], reached_turn=True)
                 self.state = CounterState.SETUP
                 return event

@@ -1,0 +1,33 @@
+"""The counting constants that are not given by a template or by clinical norms.
+
+Every threshold a repetition must pass comes from the template (clinical ranges) or from the
+patient's own measured rest level and range. What is left are a few choices about the shape
+of a movement, collected here so that a benchmark can fit them honestly: ``hepvision bench
+reps --folds K`` picks each fold's values from :data:`FIT_GRID` on the other folds' clips only,
+and reports the held-out score. Library code uses :data:`DEFAULT_CONSTANTS`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class CountingConstants:
+    """Shape-of-movement constants of the counter (dimensionless shares).
+
+    Attributes:
+        finish_return_fraction: share of the way back from the peak to the rest threshold that
+            counts a repetition cut off by the end of the recording (the patient is clearly
+            on the way back).
+    """
+
+    finish_return_fraction: float = 0.75
+
+
+DEFAULT_CONSTANTS = CountingConstants()
+
+#: Candidate values per fittable constant (a field of :class:`CountingConstants`).
+FIT_GRID: dict[str, tuple[float, ...]] = {
+    "finish_return_fraction": (0.5, 0.6, 0.75, 0.9),
+}
