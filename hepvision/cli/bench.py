@@ -51,6 +51,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--out", type=Path, metavar="results.json", help="also write JSON here")
     r.set_defaults(handler=run_reps)
 
+    from hepvision.cli.bench_rom import add_rom_parser
+
+    add_rom_parser(bsub)
+
 
 def run_speed(args: argparse.Namespace) -> int:
     from hepvision.evaluation.speed import format_speed_table, measure_speed
