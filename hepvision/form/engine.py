@@ -27,10 +27,11 @@ from dataclasses import dataclass
 
 from hepvision.form.findings import FormFinding
 from hepvision.kinematics.angles import FramePoints, Source, measure_angle
-from hepvision.kinematics.definitions import AngleName, Plane, Side
-from hepvision.kinematics.measures import MeasureName, measure
+from hepvision.kinematics.measures import measure
 from hepvision.reps.state_machine import RepEvent
+from hepvision.templates.fields import RuleKind
 from hepvision.templates.schema import ExerciseTemplate, FormRule, RomCap
+from hepvision.vocabulary import AngleName, MeasureName, Plane, Severity, Side
 
 _KIND_MAX, _KIND_MIN, _KIND_ASYM, _KIND_ROM, _KIND_TEMPO = range(5)
 _KINDS = {"max": _KIND_MAX, "min": _KIND_MIN, "asymmetry": _KIND_ASYM, "rom": _KIND_ROM,
@@ -84,7 +85,7 @@ class CompiledRule:
     upper: bool
     relative: bool
     min_ms: int
-    severity: str
+    severity: Severity
     priority: int
     cooldown_ms: int
     cue: str
@@ -92,11 +93,12 @@ class CompiledRule:
 
 def _rule_from_cap(cap: RomCap, index: int) -> list[FormRule]:
     rules = []
-    for bound, kind in ((cap.max, "max"), (cap.min, "min")):
+    for bound, kind in ((cap.max, RuleKind.MAX), (cap.min, RuleKind.MIN)):
         if bound is not None:
             rules.append(FormRule(id=f"precaution_{cap.signal.value}_{kind}_{index}", kind=kind,
-                                  signal=cap.signal, limit=bound, min_ms=100, severity="stop",
-                                  priority=1, cooldown_s=5.0, cue=cap.cue))
+                                  signal=cap.signal, limit=bound, min_ms=100,
+                                  severity=Severity.STOP, priority=1, cooldown_s=5.0,
+                                  cue=cap.cue))
     return rules
 
 

@@ -6,6 +6,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from hepvision.vocabulary import Severity
+
 
 @dataclass(frozen=True, slots=True)
 class FormFinding:
@@ -26,7 +28,7 @@ class FormFinding:
     """
 
     rule_id: str
-    severity: str
+    severity: Severity
     time_ms: int
     end_ms: int
     value: float

@@ -13,16 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from hepvision.kinematics.angles import MIN_VISIBILITY, FramePoints
-from hepvision.kinematics.definitions import (
-    AngleName,
-    DistanceName,
-    Side,
-    angle_landmarks,
-    distance_landmarks,
-    side_ids,
-)
-from hepvision.kinematics.measures import MeasureName, measure_landmarks
-from hepvision.kinematics.view import View
+from hepvision.kinematics.definitions import angle_landmarks, distance_landmarks, side_ids
+from hepvision.kinematics.measures import measure_landmarks
 from hepvision.templates.schema import (
     AngleCounter,
     DistanceCounter,
@@ -30,6 +22,7 @@ from hepvision.templates.schema import (
     HoldCounter,
     MeasureCounter,
 )
+from hepvision.vocabulary import AngleName, DistanceName, MeasureName, Side, View
 
 #: A body smaller than this share of the picture (its larger side) is too far away.
 MIN_BODY_FRACTION = 0.15

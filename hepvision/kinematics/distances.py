@@ -10,7 +10,8 @@ from __future__ import annotations
 import math
 
 from hepvision.kinematics.angles import MIN_VISIBILITY, FramePoints
-from hepvision.kinematics.definitions import DistanceName, Side, distance_landmarks, side_ids
+from hepvision.kinematics.definitions import distance_landmarks, side_ids
+from hepvision.vocabulary import DistanceName, Side
 
 
 def image_distance(name: DistanceName, side: Side, points_px) -> float:

@@ -43,7 +43,6 @@ Definitions (see :class:`MeasureName`):
 from __future__ import annotations
 
 import math
-from enum import Enum
 
 from hepvision.kinematics.angles import (
     MIN_IMAGE_PLANE_FACTOR,
@@ -51,38 +50,13 @@ from hepvision.kinematics.angles import (
     FramePoints,
     body_axes,
 )
-from hepvision.kinematics.definitions import Plane, Side, other, side_ids
+from hepvision.kinematics.definitions import other, side_ids
 from hepvision.kinematics.geometry import cross3, dot3, interior2, interior3, sub2, sub3, unit3
-from hepvision.pose.types import PoseLandmark as L
+from hepvision.vocabulary import MeasureName, Side
+from hepvision.vocabulary import PoseLandmark as L
 
 _NAN = math.nan
 _DOWN = (0.0, 1.0, 0.0)  # world vertical (y down)
-
-
-class MeasureName(str, Enum):
-    """The closed set of form measures (see the module docstring for definitions)."""
-
-    KNEE_VALGUS = "knee_valgus"
-    HIP_SAG = "hip_sag"
-    TRUNK_INCLINE = "trunk_incline"
-    SHOULDER_ELEVATION = "shoulder_elevation"
-    KNEE_SEPARATION = "knee_separation"
-    SHOULDER_EXTERNAL_ROTATION = "shoulder_external_rotation"
-    TRUNK_ROTATION = "trunk_rotation"
-
-    @property
-    def unit(self) -> str:
-        """``"deg"``, ``"ratio"`` or ``"m"``."""
-        if self is MeasureName.SHOULDER_ELEVATION:
-            return "m"
-        return "ratio" if self is MeasureName.KNEE_SEPARATION else "deg"
-
-    @property
-    def plane(self) -> Plane | None:
-        """The body plane the measure needs the camera to face (None: read from any view)."""
-        if self in (MeasureName.KNEE_VALGUS, MeasureName.SHOULDER_ELEVATION):
-            return Plane.FRONTAL
-        return None
 
 
 #: Knee valgus (FPPA) is read only with the body turned at most this far from the camera.

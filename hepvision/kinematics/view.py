@@ -12,12 +12,11 @@ from __future__ import annotations
 import math
 from collections import Counter
 from dataclasses import dataclass
-from enum import Enum
-
 import numpy as np
 
-from hepvision.pose.types import PoseLandmark as L
 from hepvision.pose.types import PoseResult
+from hepvision.vocabulary import PoseLandmark as L
+from hepvision.vocabulary import View
 
 #: Shoulder width / trunk length of an adult seen from the front (biacromial 0.38 m over
 #: 0.50 m shoulder-to-hip), the 2D estimate's reference for yaw 0.
@@ -26,20 +25,6 @@ FRONT_MAX_YAW_DEG = 30.0
 SIDE_MIN_YAW_DEG = 60.0
 _MIN_VISIBILITY = 0.5
 _IDS = (L.LEFT_SHOULDER, L.RIGHT_SHOULDER, L.LEFT_HIP, L.RIGHT_HIP)
-
-
-class View(str, Enum):
-    """Which way the camera sees the body. SIDE_LEFT: the patient's left side faces the camera."""
-
-    FRONT = "front"
-    SIDE_LEFT = "side_left"
-    SIDE_RIGHT = "side_right"
-    OBLIQUE = "oblique"
-    UNKNOWN = "unknown"
-
-    @property
-    def is_side(self) -> bool:
-        return self in (View.SIDE_LEFT, View.SIDE_RIGHT)
 
 
 @dataclass(frozen=True, slots=True)

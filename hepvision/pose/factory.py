@@ -6,9 +6,9 @@ from pathlib import Path
 
 from hepvision.errors import HepvisionError
 from hepvision.pose.base import PoseEstimator
+from hepvision.vocabulary import BACKENDS, MODEL_BACKENDS
 
-MODEL_BACKENDS = ("onnx", "mediapipe")
-BACKENDS = (*MODEL_BACKENDS, "replay")
+__all__ = ["BACKENDS", "MODEL_BACKENDS", "create_estimator"]
 
 
 def create_estimator(name: str, *, recording: str | Path | None = None) -> PoseEstimator:

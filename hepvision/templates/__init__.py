@@ -1,6 +1,20 @@
 """Exercise templates: the TOML schema (pydantic, at the file boundary), its loader and
-per-patient overrides."""
+per-patient overrides.
 
+Imports only :mod:`hepvision.vocabulary`, :mod:`hepvision.errors`, pydantic and the standard
+library, so the therapist server can read the library without the pose pipeline.
+"""
+
+from hepvision.templates.fields import (
+    ConcentricPhase,
+    Framing,
+    HoldSide,
+    Posture,
+    RuleKind,
+    RuleReference,
+    RuleSide,
+    ViewCheck,
+)
 from hepvision.templates.loader import (
     exercises_dir,
     list_templates,
@@ -28,8 +42,9 @@ from hepvision.templates.schema import (
     RomCap,
 )
 
-__all__ = ["SCHEMA_VERSION", "AngleCounter", "Camera", "DistanceCounter", "Dosage",
-           "DosageOverrides", "ExerciseTemplate", "FormRule", "HoldCondition", "HoldCounter",
-           "MeasureCounter", "Precautions", "RomCap", "TemplateOverrides", "apply_overrides",
-           "exercises_dir", "list_templates", "load_overrides", "load_template",
-           "load_template_file"]
+__all__ = ["SCHEMA_VERSION", "AngleCounter", "Camera", "ConcentricPhase", "DistanceCounter",
+           "Dosage", "DosageOverrides", "ExerciseTemplate", "FormRule", "Framing",
+           "HoldCondition", "HoldCounter", "HoldSide", "MeasureCounter", "Posture",
+           "Precautions", "RomCap", "RuleKind", "RuleReference", "RuleSide", "TemplateOverrides",
+           "ViewCheck", "apply_overrides", "exercises_dir", "list_templates", "load_overrides",
+           "load_template", "load_template_file"]

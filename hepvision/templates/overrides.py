@@ -17,12 +17,13 @@ import hashlib
 import json
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from hepvision.errors import TemplateError
 from hepvision.templates.schema import ExerciseTemplate, HoldCounter, RomCap
+from hepvision.vocabulary import PAIN_NRS_MAX, PAIN_STOP_NRS_MIN, TemplateSide
 
 
 class DosageOverrides(BaseModel):
@@ -30,12 +31,12 @@ class DosageOverrides(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    sets: int | None = Field(None, ge=1, le=10)
-    reps: int | None = Field(None, ge=1, le=100)
-    hold_s: float | None = Field(None, ge=0.0, le=600.0)
-    rest_s: float | None = Field(None, ge=0.0, le=600.0)
-    per_day: int | None = Field(None, ge=1, le=10)
-    per_week: int | None = Field(None, ge=1, le=14)
+    sets: int | None = Field(default=None, ge=1, le=10)
+    reps: int | None = Field(default=None, ge=1, le=100)
+    hold_s: float | None = Field(default=None, ge=0.0, le=600.0)
+    rest_s: float | None = Field(default=None, ge=0.0, le=600.0)
+    per_day: int | None = Field(default=None, ge=1, le=10)
+    per_week: int | None = Field(default=None, ge=1, le=14)
 
 
 class TemplateOverrides(BaseModel):
@@ -56,12 +57,12 @@ class TemplateOverrides(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    template: str | None = Field(None, pattern=r"^[a-z][a-z0-9_]*$", max_length=64)
-    target_rom: float | None = Field(None, ge=-240.0, le=240.0)
+    template: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9_]*$", max_length=64)
+    target_rom: float | None = Field(default=None, ge=-240.0, le=240.0)
     rom_caps: tuple[RomCap, ...] | None = None
-    pain_stop_nrs: int | None = Field(None, ge=1, le=10)
-    hold_target_s: float | None = Field(None, ge=1.0, le=600.0)
-    side: Literal["left", "right", "both", "alternating"] | None = None
+    pain_stop_nrs: int | None = Field(default=None, ge=PAIN_STOP_NRS_MIN, le=PAIN_NRS_MAX)
+    hold_target_s: float | None = Field(default=None, ge=1.0, le=600.0)
+    side: TemplateSide | None = None
     dosage: DosageOverrides | None = None
     rule_limits: dict[str, Annotated[float, Field(ge=-240.0, le=240.0)]] = Field(
         default_factory=dict)
