@@ -1,5 +1,7 @@
 """Repetition state machine and the template-free counter."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -115,8 +117,13 @@ def test_rest_level_is_clamped_to_the_midpoint_to_the_turn():
     assert m.reps == 0
 
 
-@pytest.mark.parametrize(("back_fraction", "counted"), [(0.9, True), (0.5, False)])
-def test_last_repetition_cut_by_the_end_of_stream(back_fraction, counted):
+@pytest.mark.parametrize(("fraction", "back_fraction", "counted"),
+                         [(0.75, 0.9, True), (0.75, 0.5, False), (0.0, 0.0, True),
+                          (0.0, 0.5, True)])
+def test_last_repetition_cut_by_the_end_of_stream(fraction, back_fraction, counted):
+    """A repetition whose turning point is inside the recording counts at the end of the
+    stream once it has come ``finish_return_fraction`` of the way back (default 0: the turn
+    alone decides)."""
     t, x = _reps_signal(2, base=5.0, peak=95.0)
     # a third repetition whose return is cut: from 95 back toward start (30) by back_fraction
     t0 = int(t[-1]) + 33
@@ -125,6 +132,46 @@ def test_last_repetition_cut_by_the_end_of_stream(back_fraction, counted):
     tail = np.concatenate([down, up])
     t = np.concatenate([t, t0 + 33 * np.arange(len(tail))])
     x = np.concatenate([x, tail])
-    m = _run(RepStateMachine(SET), t, x)
+    m = _run(RepStateMachine(dataclasses.replace(SET, finish_return_fraction=fraction)), t, x)
     assert m.reps == (3 if counted else 2)
     assert m.partial_reps == (0 if counted else 1)
+
+
+def _starting_at(phase, n=3, period_ms=2500, peak=95.0, base=5.0, dt=33):
+    """``n`` full repetitions after a first one that is already at ``phase`` (0..1 of its
+    cycle, 0.5 = the turning point) when the recording starts."""
+    lead = int((1.0 - phase) * period_ms)
+    t = np.arange(0, lead + 1000 + n * period_ms + 1500, dt)
+    u = t + int(phase * period_ms)
+    x = np.full(t.shape, base)
+    first = u < period_ms
+    x[first] = base + (peak - base) * (0.5 - 0.5 * np.cos(2 * np.pi * u[first] / period_ms))
+    v = t - lead - 1000
+    inside = (v >= 0) & (v < n * period_ms)
+    x[inside] = base + (peak - base) * (0.5 - 0.5 * np.cos(2 * np.pi * v[inside] / period_ms))
+    return t, x
+
+
+def test_a_fragment_seen_from_its_turning_point_on_is_not_a_repetition():
+    # A curl that starts flexed: the recording begins at (or just past) the top.
+    for phase in (0.5, 0.6):
+        m = _run(RepStateMachine(SET), *_starting_at(phase))
+        assert m.reps == 3, phase
+        assert [e.counted for e in m.events] == [False, True, True, True]
+        assert m.events[0].reason in ("started_before_recording", "did_not_reach_turn")
+        assert all(e.counted for e in m.events[1:])  # the first full repetition counts
+
+
+def test_a_repetition_seen_before_its_turning_point_counts():
+    # A raise that starts mid-ascent: its turning point is inside the recording.
+    m = _run(RepStateMachine(SET), *_starting_at(0.3))
+    assert m.reps == 4
+    assert m.partial_reps == 0
+    assert m.events[0].start_value != m.events[0].start_value  # start unseen: NaN
+
+
+def test_an_excursion_that_never_rested_is_not_counted_at_the_end():
+    t, x = _starting_at(0.3, n=0)
+    x[t > 1200] = 80.0  # rises past the turn and stays there: never seen at rest
+    m = _run(RepStateMachine(SET), t, x)
+    assert m.reps == 0

@@ -22,12 +22,12 @@ class CountingConstants:
             on the way back).
     """
 
-    finish_return_fraction: float = 0.75
+    finish_return_fraction: float = 0.0
 
 
 DEFAULT_CONSTANTS = CountingConstants()
 
 #: Candidate values per fittable constant (a field of :class:`CountingConstants`).
 FIT_GRID: dict[str, tuple[float, ...]] = {
-    "finish_return_fraction": (0.5, 0.6, 0.75, 0.9),
+    "finish_return_fraction": (0.0, 0.25, 0.5, 0.75),
 }

@@ -14,8 +14,12 @@ States::
 transition needs its condition to hold for ``min_dwell_ms``; its time is back-dated to when the
 condition first held. A repetition is counted when the signal returns to rest, with an excursion
 (peak against the lower of its start and end values) of at least ``min_amplitude``; otherwise it
-is reported as partial. A repetition already under way when setup ends is counted if it reaches
-the turn and returns (its start value is then unknown).
+is reported as partial. A repetition already under way when setup ends (its start value is then
+unknown) is counted only if its turning point lies inside the recording: it reaches the turn,
+its peak comes after the first sample and goes beyond it by at least the hysteresis, and it
+returns. A patient first seen at or past the turn (a curl that starts flexed, a raise filmed
+from the top) is finishing a movement the recording did not see: that fragment is partial
+(``started_before_recording``), and the first full repetition after it counts.
 
 The patient's own resting level: the template's ``start`` assumes a neutral rest (e.g. knees
 straight, 0-10 deg), but a camera view or a posture can make rest read higher (knee flexion
@@ -23,10 +27,11 @@ from a front camera reads 20-35 deg standing). The effective start is therefore
 ``clamp(rest level + 2 x hysteresis, start, (start + turn) / 2)``, with the rest level the
 median of the last :data:`REST_WINDOW` samples seen at rest; the turn never moves.
 
-End of stream: a repetition on its way back (past the turn and back behind ``turn -
-hysteresis``) that has covered at least :data:`FINISH_RETURN_FRACTION` of the way from its peak
-to the effective start is counted (a clip that stops as the patient stands up); anything less
-is partial.
+End of stream: an excursion that left rest inside the recording and has reached the turn (its
+turning point is inside the recording) counts when it has covered at least ``finish_return_fraction`` of the way back from
+its peak to the effective start (default :data:`FINISH_RETURN_FRACTION` = 0: the turning point
+alone decides, as the labelling convention of repetition datasets does; ``hepvision bench reps
+--folds`` fits it); anything less, or an excursion that never reached the turn, is partial.
 """
 
 from __future__ import annotations
@@ -41,7 +46,7 @@ import numpy as np
 #: Samples at rest whose median is the patient's resting level.
 REST_WINDOW = 31
 #: Share of the way back from peak to start that counts a repetition cut by the end of stream.
-FINISH_RETURN_FRACTION = 0.75
+FINISH_RETURN_FRACTION = 0.0
 
 
 class CounterState(str, Enum):
@@ -165,6 +170,9 @@ class RepStateMachine:
                 self._track_rest_level(x)
             if self._seen_since < 0:
                 self._seen_since = timestamp_ms
+                self._buf_t, self._buf_x = [], []
+            self._buf_t.append(timestamp_ms)  # an excursion under way keeps what setup saw
+            self._buf_x.append(value)
             if timestamp_ms - self._seen_since >= self.settings.setup_ms:
                 self._begin(timestamp_ms, x)
             return None
@@ -224,10 +232,10 @@ class RepStateMachine:
         if x <= self._eff_s + self.settings.hysteresis:
             self.state = CounterState.REST
             self._rest_t, self._rest_x, self._rest_low = timestamp_ms, x * self._sign, x
+            self._buf_t, self._buf_x = [], []
             return
         self.state = CounterState.AT_TURN if x >= self._t else CounterState.OUTWARD
-        self._start_t, self._start_x = timestamp_ms, math.nan
-        self._buf_t, self._buf_x = [timestamp_ms], [x * self._sign]
+        self._start_t, self._start_x = self._buf_t[0], math.nan
 
     def _enter(self, target: CounterState, timestamp_ms: int, value: float) -> RepEvent | None:
         prev = self.state
@@ -255,6 +263,8 @@ class RepStateMachine:
         counted = reached_turn and amplitude >= self.settings.min_amplitude
         reason = "" if counted else (
             "did_not_reach_turn" if not reached_turn else "below_min_amplitude")
+        if counted and not start_v == start_v and not self._turn_seen(ts, xs, peak_ms):
+            counted, reason = False, "started_before_recording"
         event = RepEvent(int(self._start_t), peak_ms, int(end_ms), start_v, peak_v, end_value,
                          out_ms, hold_ms, back_ms, counted, reason)
         if counted:
@@ -262,6 +272,17 @@ class RepStateMachine:
         self.events.append(event)
         self._buf_t, self._buf_x = [], []
         return event
+
+    def _turn_seen(self, ts: np.ndarray, xs: np.ndarray, peak_ms: int) -> bool:
+        """For an excursion under way when counting began: was its turning point recorded
+        (the peak after the first sample, beyond it by the hysteresis)?"""
+        seen = xs[np.isfinite(xs)]
+        if seen.size == 0:
+            return False
+        first = float(seen[0])
+        beyond = float(seen.max()) - first if self.settings.rising else first - float(seen.min())
+        return peak_ms - int(ts[0]) >= self.settings.min_dwell_ms and \
+            beyond >= self.settings.hysteresis
 
     def _partial(self, reason: str) -> RepEvent | None:
         """Close an excursion still under way as a partial repetition (not counted)."""
@@ -288,8 +309,11 @@ class RepStateMachine:
         return event
 
     def finish(self, timestamp_ms: int) -> RepEvent | None:
-        """End of stream: a repetition nearly back counts; any other excursion is partial."""
-        if self.state is CounterState.RETURN and self._buf_x:
+        """End of stream: a repetition past its turning point counts (see the module doc);
+        any other excursion is partial."""
+        known_start = self._start_x == self._start_x  # left rest inside the recording
+        if self.state in (CounterState.AT_TURN, CounterState.RETURN) and self._buf_x \
+                and known_start:
             peak = max(v * self._sign for v in self._buf_x if v == v)
             last = self._buf_x[-1] * self._sign
             span = peak - self._eff_s
