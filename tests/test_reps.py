@@ -154,11 +154,13 @@ def _starting_at(phase, n=3, period_ms=2500, peak=95.0, base=5.0, dt=33):
 
 def test_a_fragment_seen_from_its_turning_point_on_is_not_a_repetition():
     # A curl that starts flexed: the recording begins at (or just past) the top.
-    for phase in (0.5, 0.6):
+    for phase in (0.45, 0.5, 0.6):
         m = _run(RepStateMachine(SET), *_starting_at(phase))
         assert m.reps == 3, phase
-        assert [e.counted for e in m.events] == [False, True, True, True]
-        assert m.events[0].reason in ("started_before_recording", "did_not_reach_turn")
+        # the fragment is partial, or over before setup ends; the three full ones count
+        assert [e.counted for e in m.events][-3:] == [True, True, True]
+        assert all(e.reason in ("started_before_recording", "did_not_reach_turn")
+                   for e in m.events[:-3])
         assert all(e.counted for e in m.events[1:])  # the first full repetition counts
 
 
