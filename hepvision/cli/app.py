@@ -7,7 +7,7 @@ import logging
 import sys
 from pathlib import Path
 
-from hepvision.pose.factory import MODEL_BACKENDS
+from hepvision.vocabulary import MODEL_BACKENDS
 
 log = logging.getLogger(__name__)
 

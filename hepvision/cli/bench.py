@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from hepvision.pose.factory import BACKENDS, MODEL_BACKENDS
+from hepvision.vocabulary import BACKENDS, MODEL_BACKENDS
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from hepvision.pose.factory import MODEL_BACKENDS
+from hepvision.vocabulary import MODEL_BACKENDS
 
 
 def add_rom_parser(bsub: argparse._SubParsersAction) -> None:

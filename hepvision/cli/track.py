@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from hepvision.pose.factory import BACKENDS
+from hepvision.vocabulary import BACKENDS
 
 log = logging.getLogger(__name__)
 

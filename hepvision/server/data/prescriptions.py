@@ -13,23 +13,14 @@ from hepvision.server.data import audit
 from hepvision.server.errors import ConflictError, InvalidInputError, NotFoundError
 from hepvision.server.models import Patient, Prescription, Therapist
 from hepvision.server.schemas import PrescriptionCreate, PrescriptionPublic
+from hepvision.templates import list_templates
 
 
 def known_template_ids() -> Collection[str] | None:
-    """Ids of the exercise template library, or ``None`` when no library is installed."""
-    try:
-        from hepvision.templates import list_templates  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    ids: set[str] = set()
-    for item in list_templates():
-        if isinstance(item, str):
-            ids.add(item)
-        elif isinstance(item, dict):
-            ids.add(str(item.get("id")))
-        else:
-            ids.add(str(getattr(item, "id", getattr(item, "exercise_id", item))))
-    return ids or None
+    """Ids of the exercise template library (:mod:`hepvision.templates`, which imports no
+    pipeline code). ``create_app`` takes another source for tests; ``None`` there means any
+    id is accepted."""
+    return frozenset(list_templates())
 
 
 def create_prescription(db: Session, therapist: Therapist, patient: Patient,

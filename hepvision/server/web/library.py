@@ -1,6 +1,6 @@
 """The exercise template library as the prescription editor offers it.
 
-Reads :mod:`hepvision.templates` (TOML files, no pipeline code) and turns a template into
+Reads :mod:`hepvision.templates` (TOML files; it imports no pipeline code) and turns a template into
 the defaults of a prescribed exercise: dosage, frequency, precautions, ROM target and caps.
 Only ids the server accepts (``app.state.template_ids``) are offered.
 """
@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from hepvision.errors import HepvisionError
+from hepvision.templates import list_templates, load_template
+from hepvision.vocabulary import TemplateSide, TemplateView, Unit
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,9 +22,9 @@ class LibraryEntry:
     name: str
     instructions: str
     signal: str
-    signal_unit: str
-    view: str
-    side: str
+    signal_unit: Unit
+    view: TemplateView
+    side: TemplateSide
     sets: int
     reps: int
     hold_s: float
@@ -37,12 +38,8 @@ class LibraryEntry:
     progression: tuple[str, ...]
 
 
-def _entry(template_id: str) -> LibraryEntry | None:
-    try:
-        from hepvision.templates import load_template
-        t = load_template(template_id)
-    except (ImportError, HepvisionError):
-        return None
+def _entry(template_id: str) -> LibraryEntry:
+    t = load_template(template_id)
     d = t.dosage
     if d.per_day is not None:
         per_day, days = d.per_day, 7
@@ -57,18 +54,17 @@ def _entry(template_id: str) -> LibraryEntry | None:
         id=t.id, name=t.name, instructions=t.instructions, signal=t.signal_name,
         signal_unit=t.signal_unit, view=t.view, side=t.side, sets=d.sets, reps=d.reps,
         hold_s=d.hold_s, rest_s=d.rest_s, sessions_per_day=per_day, days_per_week=days,
-        target_rom_deg=t.target.rom if t.signal_unit == "deg" else None,
+        target_rom_deg=t.target.rom if t.signal_unit is Unit.DEG else None,
         max_rom_deg=min(caps) if caps else None,
         pain_stop_at=t.precautions.pain_stop_nrs, precautions=notes,
         progression=tuple(t.progression))
 
 
 def library(allowed: Collection[str] | None) -> dict[str, LibraryEntry]:
-    """Templates by id (sorted by name); ``allowed`` limits them to the server's known ids."""
-    try:
-        from hepvision.templates import list_templates
-        ids = list_templates()
-    except (ImportError, HepvisionError):
-        ids = []
-    entries = [e for i in ids if (allowed is None or i in allowed) and (e := _entry(i))]
+    """Templates by id (sorted by name); ``allowed`` limits them to the server's known ids.
+
+    A template that fails to load raises (:class:`~hepvision.errors.TemplateError`): a broken
+    library is an error to fix, never an empty editor.
+    """
+    entries = [_entry(i) for i in list_templates() if allowed is None or i in allowed]
     return {e.id: e for e in sorted(entries, key=lambda e: e.name.lower())}
