@@ -13,6 +13,12 @@ Two geometries, one set of definitions (see :class:`AngleName` for signs):
   the 3D interior angle. Usable from any view, but monocular depth is an estimate, so a world
   reading's confidence is lower and falls as the plane turns away from the camera.
 
+Which source reads a frame: the image when the view shows the angle's plane (within 30 deg)
+and every segment the angle is drawn between is seen nearly square on (see
+:mod:`hepvision.kinematics.foreshortening`); else world landmarks when they exist and, for a
+foreshortened segment, agree that it points out of the image plane; else the reading is NaN
+with its reason (``WRONG_VIEW``, ``FORESHORTENED``), never a wrong number.
+
 Limits: a 2D reading from a view more than 30 deg away from its plane is not measurable
 (NaN with ``Unmeasurable.WRONG_VIEW``); a projected angle (shoulder / hip flexion and
 abduction) whose segment lies mostly out of its plane is not measurable (``OUT_OF_PLANE``, e.g.
@@ -38,20 +44,22 @@ from hepvision.kinematics.definitions import (
     other,
     side_ids,
 )
+from hepvision.kinematics.foreshortening import (
+    SegmentKey,
+    SegmentTracker,
+    foreshortened,
+    square_ratio,
+    world_agreement,
+)
 from hepvision.kinematics.geometry import (
     Vec2,
-    Vec3,
     cross3,
     dot2,
     dot3,
     frame_angle2,
-    frame_angle3,
     interior2,
-    interior3,
     mid2,
-    mid3,
     perp2,
-    reject3,
     sub2,
     sub3,
     unit2,
@@ -59,8 +67,9 @@ from hepvision.kinematics.geometry import (
     wrap_deg,
 )
 from hepvision.kinematics.view import ViewEstimate, estimate_view
-from hepvision.pose.types import PoseLandmark as L
+from hepvision.kinematics.world import body_axes, world_angle_deg
 from hepvision.pose.types import PoseResult
+from hepvision.vocabulary import PoseLandmark as L
 
 #: Landmarks below this visibility make a reading not measurable.
 MIN_VISIBILITY = 0.5
@@ -69,8 +78,7 @@ MIN_IMAGE_PLANE_FACTOR = math.cos(math.radians(30.0))
 #: Confidence of a world reading relative to an image one with the same visibility.
 WORLD_TRUST = 0.8
 _NAN = math.nan
-_DOWN3: Vec3 = (0.0, 1.0, 0.0)
-_UP3: Vec3 = (0.0, -1.0, 0.0)
+_SIDE_IDS = {side: side_ids(side) for side in Side}
 
 
 class Source(str, Enum):
@@ -115,6 +123,10 @@ class FramePoints:
         sagittal_factor, frontal_factor: how squarely each body plane faces the camera, 0..1
             (|cos| of the angle between the plane's normal and the optical axis), from the world
             body axes when present (so lying postures are handled), else from the view's yaw.
+        segment_ratio: per (side, segment), its image length over its square-on length (see
+            :mod:`~hepvision.kinematics.foreshortening`); None when no
+            :class:`SegmentTracker` followed the session (a lone frame: no foreshortening
+            evidence).
     """
 
     image_px: list[list[float]]
@@ -123,9 +135,11 @@ class FramePoints:
     view: ViewEstimate
     sagittal_factor: float
     frontal_factor: float
+    segment_ratio: dict[SegmentKey, float] | None = None
 
     @classmethod
-    def from_result(cls, result: PoseResult, view: ViewEstimate | None = None) -> FramePoints:
+    def from_result(cls, result: PoseResult, view: ViewEstimate | None = None,
+                    segments: SegmentTracker | None = None) -> FramePoints:
         lm = result.landmarks
         px = (lm[:, :2] * np.array([result.image_width_px, result.image_height_px],
                                    dtype=np.float64)).tolist()
@@ -137,19 +151,10 @@ class FramePoints:
             left, _, ahead = body_axes(world_m)
             if left[0] == left[0] and ahead[0] == ahead[0]:
                 sag, front = abs(left[2]), abs(ahead[2])
-        return cls(px, lm[:, 3].tolist(), world_m, view, sag, front)
-
-
-def body_axes(points_m) -> tuple[Vec3, Vec3, Vec3]:
-    """Unit (left, down, ahead) axes of the body from 33 world points (left from the shoulder
-    and hip lines; down along the trunk, orthogonal to left; ahead = down x left)."""
-    p = points_m
-    left = unit3(tuple(x + y for x, y in zip(
-        unit3(sub3(p[L.LEFT_SHOULDER], p[L.RIGHT_SHOULDER])),
-        unit3(sub3(p[L.LEFT_HIP], p[L.RIGHT_HIP])), strict=True)))
-    down = unit3(reject3(sub3(mid3(p[L.LEFT_HIP], p[L.RIGHT_HIP]),
-                              mid3(p[L.LEFT_SHOULDER], p[L.RIGHT_SHOULDER])), left))
-    return left, down, cross3(down, left)
+        vis = lm[:, 3].tolist()
+        ratios = None if segments is None else segments.update(
+            result.timestamp_ms, px, vis, _SIDE_IDS, MIN_VISIBILITY)
+        return cls(px, vis, world_m, view, sag, front, ratios)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -251,57 +256,6 @@ def image_angle_deg(name: AngleName, side: Side, points_px, *,
 
 
 # ---------------------------------------------------------------------------------------------
-# 3D (world) geometry
-
-
-def world_angle_deg(name: AngleName, side: Side, points_m) -> float:
-    """Raw 3D value of ``name`` on ``side`` from 33 (x, y, z) world points in metres, no gating.
-
-    World frame: x right, y down, z away from the camera (MediaPipe's); the vertical is y.
-    """
-    p = points_m.tolist() if isinstance(points_m, np.ndarray) else points_m
-    s, e, w, h, k, a, he, t = (p[i] for i in side_ids(side))
-    os_, _, _, oh, *_ = (p[i] for i in side_ids(other(side)))
-    sign = 1.0 if side is Side.LEFT else -1.0
-    left, down, ahead = body_axes(p)
-    lat = (left[0] * sign, left[1] * sign, left[2] * sign)
-    sm, hm = mid3(s, os_), mid3(h, oh)
-    if name is AngleName.ELBOW_FLEXION:
-        return 180.0 - interior3(s, e, w)
-    if name is AngleName.TRUNK_FLEXION:
-        ahead_h = unit3(cross3(_DOWN3, left))
-        tr = sub3(sm, hm)
-        return wrap_deg(math.degrees(math.atan2(dot3(tr, ahead_h), dot3(tr, _UP3))))
-    if name is AngleName.TRUNK_LATERAL_LEAN:
-        lat_h = unit3(reject3(lat, _DOWN3))
-        tr = sub3(sm, hm)
-        return math.degrees(math.atan2(dot3(tr, lat_h), dot3(tr, _UP3)))
-    if name is AngleName.PELVIC_DROP:
-        v = sub3(h, oh)
-        horiz = reject3(v, _DOWN3)
-        return math.degrees(math.atan2(dot3(v, _DOWN3), math.sqrt(dot3(horiz, horiz))))
-    if name is AngleName.HIP_ABDUCTION:
-        lat_p = unit3(sub3(h, oh))
-        down_p = unit3(reject3(sub3(hm, sm), lat_p))
-        return wrap_deg(frame_angle3(sub3(k, h), down_p, lat_p))
-    if name is AngleName.SHOULDER_ABDUCTION:
-        down_t = unit3(sub3(hm, sm))
-        lat_s = unit3(reject3(sub3(s, os_), down_t))
-        return wrap_deg(frame_angle3(sub3(e, s), down_t, lat_s))
-    if name is AngleName.HIP_FLEXION:
-        return wrap_deg(frame_angle3(sub3(k, h), down, ahead))
-    if name is AngleName.SHOULDER_FLEXION:
-        return wrap_deg(frame_angle3(sub3(e, s), down, ahead))
-    if name is AngleName.KNEE_FLEXION:
-        value = 180.0 - interior3(h, k, a)
-        bend = frame_angle3(sub3(k, h), down, ahead) - frame_angle3(sub3(a, k), down, ahead)
-        return -value if wrap_deg(bend, -180.0) < 0.0 else value
-    # ANKLE_DORSIFLEXION
-    return wrap_deg(frame_angle3(sub3(t, he), down, ahead)
-                    - frame_angle3(sub3(a, k), down, ahead) - 90.0)
-
-
-# ---------------------------------------------------------------------------------------------
 # Gated readings
 
 #: Projected angles and the (proximal, distal) landmark parts of the segment they project.
@@ -345,39 +299,47 @@ def plane_factor(name: AngleName, side: Side, frame: FramePoints) -> float:
 def measure_angle(
     frame: FramePoints, name: AngleName, side: Side, source: Source | None = None
 ) -> AngleReading:
-    """The reading of ``name`` on ``side``: from the image when the view shows its plane, else
-    from world landmarks (``source`` forces one). NaN with a reason when not measurable."""
+    """The reading of ``name`` on ``side``: from the image when the view shows its plane and its
+    segments are seen square on, else from world landmarks (``source`` forces one). NaN with a
+    reason when not measurable (see the module docstring)."""
     plane = name.plane
     vis = min(frame.visibility[i] for i in angle_landmarks(name, side))
     if not vis >= MIN_VISIBILITY:
         if name in _UPPER_BODY_FALLBACK and source is not Source.WORLD:
             return _measure_upper_body(frame, name, side)
-        return AngleReading(name, side, plane, _NAN, 0.0, source or Source.IMAGE,
-                            Unmeasurable.NOT_VISIBLE)
+        return _unmeasurable(name, side, source or Source.IMAGE, Unmeasurable.NOT_VISIBLE)
     if frame.world_m is not None and name in _PROJECTED:
         frac = in_plane_fraction(name, side, frame.world_m)
         if frac < MIN_IN_PLANE_FRACTION:
-            return AngleReading(name, side, plane, _NAN, 0.0, source or Source.IMAGE,
-                                Unmeasurable.OUT_OF_PLANE)
+            return _unmeasurable(name, side, source or Source.IMAGE, Unmeasurable.OUT_OF_PLANE)
     factor = plane_factor(name, side, frame)
-    use_image = source is Source.IMAGE or (source is None and factor >= MIN_IMAGE_PLANE_FACTOR)
-    if use_image:
-        if factor < MIN_IMAGE_PLANE_FACTOR:
-            return AngleReading(name, side, plane, _NAN, 0.0, Source.IMAGE,
-                                Unmeasurable.WRONG_VIEW)
+    short = foreshortened(frame.segment_ratio, name, side)
+    image_ok = factor >= MIN_IMAGE_PLANE_FACTOR and not short
+    if source is Source.IMAGE or (source is None and image_ok):
+        if not image_ok:
+            return _unmeasurable(name, side, Source.IMAGE, Unmeasurable.FORESHORTENED if short
+                                 and factor >= MIN_IMAGE_PLANE_FACTOR else Unmeasurable.WRONG_VIEW)
         value = image_angle_deg(name, side, frame.image_px)
-        conf = vis * factor
+        conf = vis * factor * square_ratio(frame.segment_ratio, name, side)
         src = Source.IMAGE
     else:
         if frame.world_m is None:
-            return AngleReading(name, side, plane, _NAN, 0.0, Source.WORLD,
-                                Unmeasurable.WRONG_VIEW)
+            return _unmeasurable(name, side, Source.WORLD, Unmeasurable.FORESHORTENED if short
+                                 else Unmeasurable.WRONG_VIEW)
+        agreement = world_agreement(frame.world_m, short, _SIDE_IDS[side])
+        if agreement < 0.0:
+            return _unmeasurable(name, side, Source.WORLD, Unmeasurable.FORESHORTENED)
         value = world_angle_deg(name, side, frame.world_m)
-        conf = vis * WORLD_TRUST * (0.5 + 0.5 * factor)
+        conf = vis * WORLD_TRUST * (0.5 + 0.5 * factor) * agreement
         src = Source.WORLD
     if not value == value:
-        return AngleReading(name, side, plane, _NAN, 0.0, src, Unmeasurable.DEGENERATE)
+        return _unmeasurable(name, side, src, Unmeasurable.DEGENERATE)
     return AngleReading(name, side, plane, value, conf, src)
+
+
+def _unmeasurable(name: AngleName, side: Side, source: Source,
+                  reason: Unmeasurable) -> AngleReading:
+    return AngleReading(name, side, name.plane, _NAN, 0.0, source, reason)
 
 
 #: Shoulder angles that fall back to an upper-body trunk reference when the hips are out of
