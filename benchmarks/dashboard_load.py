@@ -91,7 +91,7 @@ def _summaries(rec: dict, pid: int, day: date, started: datetime) -> list[dict]:
             "sets_done": len(ex["sets"]), "reps_done": sum(s["reps"] for s in ex["sets"]),
             "partial_reps": 0, "rom_best_deg": max(peaks) if peaks else None,
             "rom_median_deg": float(statistics.median(peaks)) if peaks else None, "hold_s": 0.0,
-            "findings_info": severity["info"], "findings_warning": severity["warning"],
+            "findings_info": severity["info"], "findings_caution": severity["caution"],
             "findings_stop": severity["stop"],
             "findings_by_rule": dict(Counter(f["rule_id"] for f in findings))})
     return rows

@@ -113,7 +113,7 @@ def seed(settings: Settings, n_sessions: int, n_patients: int) -> tuple[list[int
                                    angle_name="knee_flexion", side="both", view="side",
                                    sets_done=1, reps_done=2, partial_reps=0, rom_best_deg=rom,
                                    rom_median_deg=rom - 2, hold_s=0.0, findings_info=0,
-                                   findings_warning=1, findings_stop=0,
+                                   findings_caution=1, findings_stop=0,
                                    findings_by_rule={"knee_valgus": 1}))
                 l_rows.append(dict(patient_id=pid, day=when.date(), received_at=when,
                                    source=session_data.LEDGER_SOURCE, session_id=sid))

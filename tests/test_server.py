@@ -399,7 +399,7 @@ def test_reports(client):
     assert len(pain) == 10 and max(x["pain_after"] for x in pain) == 8
 
     findings = client.get(f"{base}/findings", headers=h).json()
-    assert [f["warning"] for f in findings] == [back % 3 for back in reversed(range(10))]
+    assert [f["caution"] for f in findings] == [back % 3 for back in reversed(range(10))]
     assert findings[-2]["by_rule"] == {"knee_valgus": 1}
 
     alerts = client.get(f"{base}/alerts", params={"as_of": str(today)}, headers=h).json()

@@ -180,7 +180,7 @@ class SessionExercise(Base):
     rom_median_deg: Mapped[float | None] = mapped_column(Float)
     hold_s: Mapped[float] = mapped_column(Float)
     findings_info: Mapped[int] = mapped_column(Integer)
-    findings_warning: Mapped[int] = mapped_column(Integer)
+    findings_caution: Mapped[int] = mapped_column(Integer)
     findings_stop: Mapped[int] = mapped_column(Integer)
     findings_by_rule: Mapped[dict[str, int]] = mapped_column(JSON)
 

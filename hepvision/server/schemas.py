@@ -207,7 +207,7 @@ class FindingCounts(_Out):
     started_at: datetime
     exercise_id: str
     info: int
-    warning: int
+    caution: int
     stop: int
     by_rule: dict[str, int]
 

@@ -15,7 +15,7 @@ def example_session_record(*, session_id: uuid.UUID | None = None,
                            prescription_version: int | None = None,
                            findings: int = 1) -> dict[str, Any]:
     """A JSON-ready session record dict: ``sets`` sets, one repetition per peak, and
-    ``findings`` warning findings in the first set. Varying ``peaks_deg`` shapes ROM trends."""
+    ``findings`` caution findings in the first set. Varying ``peaks_deg`` shapes ROM trends."""
     started_at = started_at or datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
     reps = [{"start_ms": 2000 * i, "peak_ms": 2000 * i + 800, "end_ms": 2000 * i + 1700,
              "rom_start_deg": 5.0, "rom_peak_deg": peak, "rom_range_deg": peak - 5.0,
@@ -24,7 +24,7 @@ def example_session_record(*, session_id: uuid.UUID | None = None,
     set_list = [{
         "set_index": k, "reps": len(reps), "partial_reps": 0, "repetitions": reps,
         "holds": [],
-        "findings": [{"rule_id": "knee_valgus", "severity": "warning", "time_ms": 800,
+        "findings": [{"rule_id": "knee_valgus", "severity": "caution", "time_ms": 800,
                       "rep_index": 0, "value": 12.0, "limit": 10.0,
                       "message": "knees move inward"}] * (findings if k == 0 else 0),
         "rest_s": 60.0} for k in range(sets)]

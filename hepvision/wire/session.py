@@ -20,7 +20,9 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+from hepvision.vocabulary import Severity
 
 SCHEMA_VERSION = "1"
 
@@ -40,8 +42,17 @@ Sha256Hex = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
 TimeMs = Annotated[int, Field(ge=0, le=MAX_TIME_MS)]
 Pain = Annotated[int, Field(ge=0, le=10)]
 Side = Literal["left", "right", "both", "none"]
-#: Finding severities; "caution" is the templates' default for form rules.
-Severity = Literal["info", "caution", "warning", "stop"]
+#: Legacy spellings of a severity, read at this boundary only: devices before issue 11 may
+#: upload "warning", which meant what templates call "caution".
+SEVERITY_ALIASES = {"warning": Severity.CAUTION}
+
+
+def _severity(value: object) -> object:
+    return SEVERITY_ALIASES.get(value, value) if isinstance(value, str) else value
+
+
+#: A finding's severity (:class:`~hepvision.vocabulary.Severity`); "warning" is read as caution.
+WireSeverity = Annotated[Severity, BeforeValidator(_severity)]
 
 
 def wire_view(view: str | None) -> str:
@@ -107,7 +118,7 @@ class Finding(_Wire):
     """A form finding raised by a rule of the exercise template."""
 
     rule_id: Slug
-    severity: Severity
+    severity: WireSeverity
     time_ms: TimeMs
     rep_index: Annotated[int, Field(ge=0, lt=MAX_REPS_PER_SET)] | None = None
     value: Number | None = None

@@ -279,7 +279,7 @@ class ExerciseLine:
     rom_best_deg: float | None
     rom_median_deg: float | None
     findings_info: int
-    findings_warning: int
+    findings_caution: int
     findings_stop: int
     findings_by_rule: dict[str, int]
 
@@ -332,7 +332,7 @@ def session_lines(db: Session, patient: Patient, *, start: date | None = None,
         if r.session_id in lines:
             lines[r.session_id].append(ExerciseLine(
                 r.exercise_id, r.angle_name, r.side, r.sets_done, r.reps_done, r.partial_reps,
-                r.rom_best_deg, r.rom_median_deg, r.findings_info, r.findings_warning,
+                r.rom_best_deg, r.rom_median_deg, r.findings_info, r.findings_caution,
                 r.findings_stop, dict(r.findings_by_rule or {})))
     return [SessionLine(h.id, h.started_at, h.day, h.duration_s, h.pain_before, h.pain_after,
                         h.stopped_early, h.prescription_version, tuple(lines[h.id]))

@@ -102,7 +102,7 @@ def finding_counts(db: Session, patient: Patient, *, start: date | None = None,
     rows.reverse()
     return [FindingCounts(session_id=r.session_id, started_at=r.started_at,
                           exercise_id=r.exercise_id, info=r.findings_info,
-                          warning=r.findings_warning, stop=r.findings_stop,
+                          caution=r.findings_caution, stop=r.findings_stop,
                           by_rule=dict(r.findings_by_rule or {})) for r in rows]
 
 
@@ -240,7 +240,7 @@ def rtm(db: Session, patient: Patient, *, as_of: date | None = None) -> RtmPubli
 
 CSV_COLUMNS = ("session_id", "started_at", "day", "exercise_id", "angle_name", "side", "view",
                "sets", "reps", "partial_reps", "rom_best_deg", "rom_median_deg", "hold_s",
-               "findings_info", "findings_warning", "findings_stop", "pain_before",
+               "findings_info", "findings_caution", "findings_stop", "pain_before",
                "pain_after", "duration_s", "stopped_early", "prescription_version",
                "app_version")
 
@@ -271,7 +271,7 @@ def export_csv(db: Session, patient: Patient, *, start: date | None = None,
         writer.writerow([_cell(v) for v in (
             e.session_id, s.started_at.isoformat(), e.day.isoformat(), e.exercise_id,
             e.angle_name, e.side, e.view, e.sets_done, e.reps_done, e.partial_reps,
-            e.rom_best_deg, e.rom_median_deg, e.hold_s, e.findings_info, e.findings_warning,
+            e.rom_best_deg, e.rom_median_deg, e.hold_s, e.findings_info, e.findings_caution,
             e.findings_stop, s.pain_before, s.pain_after, s.duration_s, s.stopped_early,
             s.prescription_version, s.app_version)])
         if n % 500 == 499:

@@ -21,6 +21,7 @@ from hepvision.server.models import (
     SessionExercise,
     TransmissionDay,
 )
+from hepvision.vocabulary import Severity
 from hepvision.wire.session import ExerciseRecord, SessionRecord
 
 LEDGER_SOURCE = "camera-session"
@@ -101,8 +102,8 @@ def _summary(exercise: ExerciseRecord, position: int, record: SessionRecord, pat
         rom_best_deg=max(peaks) if peaks else None,
         rom_median_deg=float(statistics.median(peaks)) if peaks else None,
         hold_s=float(sum(h.hold_s for s in exercise.sets for h in s.holds)),
-        findings_info=severity["info"], findings_warning=severity["warning"],
-        findings_stop=severity["stop"],
+        findings_info=severity[Severity.INFO], findings_caution=severity[Severity.CAUTION],
+        findings_stop=severity[Severity.STOP],
         findings_by_rule=dict(Counter(f.rule_id for f in findings)))
 
 

@@ -7,7 +7,7 @@ A history is daily home sessions over ``days`` days, built as wire-schema sessio
   flexion after a knee replacement, 70 -> 115 deg over 12 weeks), with per-repetition scatter
   (SD ``rep_sd_deg``) and session-to-session scatter;
 - pain before falls from about 5 to 2 over the history; pain after is 0-1 higher;
-- about ``skip_fraction`` of days have no session; a knee-valgus warning finding appears in
+- about ``skip_fraction`` of days have no session; a knee-valgus caution finding appears in
   about a third of sessions, a stop finding (over the prescribed cap) rarely.
 
 Deterministic for a given seed. No pipeline code: these are the numbers a device would send.
@@ -86,7 +86,7 @@ def history(*, start: date, days: int, timezone: str = "UTC", seed: int = 0,
                     t_ms += conc + ecc + 400
                 findings = []
                 if s == 0 and plan.exercise_id == "squat" and rng.random() < 0.33:
-                    findings.append({"rule_id": "knee_valgus", "severity": "warning",
+                    findings.append({"rule_id": "knee_valgus", "severity": "caution",
                                      "time_ms": reps[0]["peak_ms"] if reps else 0,
                                      "rep_index": 0, "value": 14.0, "limit": 12.0,
                                      "message": "Push your knees out over your toes."})
