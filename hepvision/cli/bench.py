@@ -30,15 +30,31 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--out", type=Path, metavar="results.json", help="also write JSON here")
     s.set_defaults(handler=run_speed)
 
+    _add_reps_parser(bsub)
+
+    from hepvision.cli.bench_rom import add_rom_parser
+
+    add_rom_parser(bsub)
+
+
+def _add_reps_parser(bsub: argparse._SubParsersAction) -> None:
+    """The ``bench reps`` subcommand."""
     r = bsub.add_parser(
         "reps",
-        help="rep-counting accuracy against hand counts (MAE, OBO)",
+        help="rep-counting accuracy against hand counts (MAE, OBO, event F1, folds)",
         description="Count repetitions in every clip of a labels file and compare with the "
-        "hand counts. LABELS is a CSV with columns file, template, true_reps (other columns "
-        "ignored) or a RepCount-A annotation CSV (name, count, L1..Ln). Prints a row per clip "
-        "and a last line 'MAE=<x> OBO=<y> exact=<k>/<n>' with MAE = mean(|pred-true|/true) "
-        "and OBO = share of clips within +-1. Pose landmarks are cached, so re-scoring with "
-        "other settings does not run pose again.",
+        "hand counts. LABELS is a CSV with columns file, template, true_reps and optionally "
+        "rep_event_times_s (other columns ignored), or a RepCount-A annotation CSV (name, "
+        "count, L1..Ln; scored on counts only, its frames are not turning points). Prints a row "
+        "per clip (predicted 'error' for a row whose template is unknown, whose clip is "
+        "missing or fails: it counts as predicted 0 with every event missed), an events line "
+        "'events: P=.. R=.. F1=.. (TP=.. FP=.. FN=..)' and a last line "
+        "'MAE=<x> OBO=<y> exact=<k>/<n>' with MAE = mean(|pred-true|/true) and OBO = share "
+        "of clips within +-1, with the default counting constants over all rows. Events: "
+        "each counted repetition's turning point is matched one-to-one with the labelled "
+        "ones within max(0.6 s, a third of the median labelled period), maximising the "
+        "matches (optimal assignment). Pose landmarks are cached, so re-scoring with other "
+        "settings does not run pose again. Exits 1 when no row could be scored.",
     )
     r.add_argument("--labels", type=Path, required=True, metavar="CSV")
     r.add_argument("--videos", type=Path, required=True, metavar="DIR")
@@ -46,14 +62,17 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--template", metavar="ID",
                    help="template for rows without one (RepCount-A files have none); "
                    "without it such rows use the template-free counter")
+    r.add_argument("--folds", type=int, metavar="K",
+                   help="also fit the counting constants (FIT_GRID) by K-fold cross-"
+                   "validation: clips are sorted by the SHA-256 of their file name and dealt "
+                   "round-robin into K folds; each fold is scored with the constants that "
+                   "maximise, on the other folds only, exact counts, then event F1, then "
+                   "closeness to the defaults; prints a line per fold and the pooled "
+                   "held-out figures")
     r.add_argument("--cache-dir", type=Path, metavar="DIR",
                    help="landmark cache (default: ~/.cache/hepvision/landmarks)")
     r.add_argument("--out", type=Path, metavar="results.json", help="also write JSON here")
     r.set_defaults(handler=run_reps)
-
-    from hepvision.cli.bench_rom import add_rom_parser
-
-    add_rom_parser(bsub)
 
 
 def run_speed(args: argparse.Namespace) -> int:
@@ -74,9 +93,13 @@ def run_reps(args: argparse.Namespace) -> int:
     from hepvision.session.report import write_json
 
     result = score_reps(args.labels, args.videos, backend=args.backend,
-                        default_template=args.template, cache_dir=args.cache_dir)
+                        default_template=args.template, cache_dir=args.cache_dir,
+                        folds=args.folds)
     print(format_reps_table(result))
     if args.out:
         write_json(args.out, result)
         print(f"results written to {args.out}", file=sys.stderr)
+    if all(c["status"] != "ok" for c in result["clips"]):
+        print(f"error: none of the clips in {args.labels} could be scored", file=sys.stderr)
+        return 1
     return 0

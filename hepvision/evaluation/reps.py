@@ -1,14 +1,27 @@
-"""Rep-counting accuracy against hand counts, with the RepCount-A metrics.
+"""Rep-counting accuracy against hand counts: counts, turning-point events and K-fold fitting.
 
-MAE = mean(|pred - true| / true), OBO = share of clips with |pred - true| <= 1 (the
-definitions used by RepCount-A, TransRAC and PoseRAC). Pose landmarks of each clip are cached
-as recordings keyed by the clip's SHA-256 and the backend's model digests, so re-scoring with
-other counter settings replays the cache instead of running pose again.
+Counts: MAE = mean(|pred - true| / true), OBO = share of clips with |pred - true| <= 1 (the
+definitions used by RepCount-A, TransRAC and PoseRAC), exact = clips counted exactly.
+
+Events: each counted repetition's turning point (``peak_ms`` of the analyzer's repetitions, or
+of the template-free counter) is matched one-to-one with the labelled ``rep_event_times_s``
+(formats and matching in :mod:`hepvision.evaluation.rep_events`); precision, recall and F1 per
+clip and micro-averaged over all events. RepCount-A files mark each repetition's start and end
+frame, not its turning point, so their rows are scored on counts only.
+
+Error rows: a row whose template is unknown, whose clip is missing or whose clip fails (pose,
+decoding, or a template that cannot count it) is reported with its reason and counted as a
+miss (predicted 0, every labelled event missed); it never stops the run.
+
+Folds: see :mod:`hepvision.evaluation.rep_folds`. Pose landmarks of each clip are cached as
+recordings keyed by the clip's SHA-256 and the backend's model digests, and every (clip,
+constants) analysis is computed once per run, so fitting costs one pass per grid point.
 """
 
 from __future__ import annotations
 
 import csv
+import dataclasses
 import hashlib
 import logging
 import os
@@ -16,29 +29,49 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from hepvision.analysis import ExerciseAnalyzer, count_template_free
+from hepvision.analysis import (
+    DEFAULT_CONSTANTS,
+    FIT_GRID,
+    CountingConstants,
+    ExerciseAnalyzer,
+    count_reps_template_free,
+)
 from hepvision.capture.sources import open_source
 from hepvision.errors import HepvisionError
+from hepvision.evaluation.rep_events import EventLabels, parse_rep_events
+from hepvision.evaluation.rep_folds import FoldResult, assign_folds, folds_json, run_folds
+from hepvision.evaluation.rep_scoring import (
+    STATUS_CANNOT_SCORE,
+    STATUS_MISSING_CLIP,
+    STATUS_OK,
+    STATUS_POSE_FAILED,
+    STATUS_UNKNOWN_TEMPLATE,
+    ClipPrediction,
+    ClipScore,
+    LabelRow,
+    clip_json,
+    rep_metrics,
+    score_clip,
+    summary_json,
+)
 from hepvision.pose.factory import create_estimator
 from hepvision.pose.models import sha256_file
 from hepvision.pose.recording import LandmarkRecording, load_recording, save_recording
 from hepvision.session.offline import run_frames, video_frames
 from hepvision.templates import load_template
 
+__all__ = ["ClipCounter", "LabelRow", "cached_landmarks", "format_reps_table", "read_labels",
+           "rep_metrics", "score_reps"]
+
 log = logging.getLogger(__name__)
 
-
-@dataclass(frozen=True, slots=True)
-class LabelRow:
-    """One clip to score: its file name, template id (or None) and hand count."""
-
-    file: str
-    template: str | None
-    true_reps: int
+REPCOUNT_NO_EVENTS = ("RepCount-A marks each repetition's start and end frame, not its "
+                      "turning point: scored on counts only")
 
 
 def read_labels(path: Path) -> list[LabelRow]:
-    """Rows of a hepvision labels CSV (file, template, true_reps) or a RepCount-A CSV."""
+    """Rows of a hepvision labels CSV (file, template, true_reps[, rep_event_times_s]) or a
+    RepCount-A CSV (name, count, L1..Ln)."""
     try:
         with path.open(newline="", encoding="utf-8") as fh:
             reader = csv.DictReader(fh)
@@ -49,11 +82,17 @@ def read_labels(path: Path) -> list[LabelRow]:
     out: list[LabelRow] = []
     if {"file", "true_reps"} <= fields:
         for i, row in enumerate(rows, start=2):
-            out.append(LabelRow(row["file"].strip(), (row.get("template") or "").strip() or None,
-                                _count(row["true_reps"], path, i)))
+            true_reps = _count(row["true_reps"], path, i)
+            events = (parse_rep_events(row["rep_event_times_s"] or "", true_reps)
+                      if "rep_event_times_s" in fields
+                      else EventLabels((), problem="no rep_event_times_s column"))
+            out.append(LabelRow(row["file"].strip(),
+                                (row.get("template") or "").strip() or None, true_reps, events))
     elif {"name", "count"} <= fields:
+        no_events = EventLabels((), problem=REPCOUNT_NO_EVENTS)
         for i, row in enumerate(rows, start=2):
-            out.append(LabelRow(row["name"].strip(), None, _count(row["count"], path, i)))
+            out.append(LabelRow(row["name"].strip(), None, _count(row["count"], path, i),
+                                no_events))
     else:
         raise HepvisionError(f"{path}: expected columns file,template,true_reps or "
                              f"name,count,L1..Ln (RepCount-A); found {', '.join(sorted(fields))}")
@@ -109,63 +148,160 @@ def cached_landmarks(video: Path, backend: str, cache_dir: Path) -> LandmarkReco
     return load_recording(cached)
 
 
+@dataclass(frozen=True, slots=True)
+class _Failure:
+    """Why a clip's landmarks could not be had (remembered so a clip fails once)."""
+
+    status: str
+    message: str
+
+
+class ClipCounter:
+    """Counts a row's clip with given constants (a :data:`~.rep_folds.Predictor`).
+
+    Landmarks are read once per clip; each (clip, template, constants) result is computed once
+    (template-free rows do not depend on the constants). ``analyses`` counts counter passes.
+    """
+
+    def __init__(self, videos: Path, backend: str, cache_dir: Path,
+                 default_template: str | None = None) -> None:
+        self.videos = videos
+        self.backend = backend
+        self.cache_dir = cache_dir
+        self.default_template = default_template
+        self.analyses = 0
+        self._recordings: dict[str, LandmarkRecording | _Failure] = {}
+        self._memo: dict[tuple[str, str | None, CountingConstants | None], ClipPrediction] = {}
+
+    def __call__(self, row: LabelRow, constants: CountingConstants) -> ClipPrediction:
+        template_id = row.template or self.default_template
+        key = (row.file, template_id, constants if template_id is not None else None)
+        if key not in self._memo:
+            self._memo[key] = self._predict(row.file, template_id, constants)
+        return self._memo[key]
+
+    def _recording(self, file: str) -> LandmarkRecording | _Failure:
+        if file not in self._recordings:
+            video = self.videos / file
+            if not video.is_file():
+                found: LandmarkRecording | _Failure = _Failure(
+                    STATUS_MISSING_CLIP, f"{file} not found in {self.videos}")
+            else:
+                try:
+                    found = cached_landmarks(video, self.backend, self.cache_dir)
+                except HepvisionError as exc:
+                    found = _Failure(STATUS_POSE_FAILED, f"{file}: {exc}")
+            if isinstance(found, _Failure):
+                log.warning("error row: %s", found.message)
+            self._recordings[file] = found
+        return self._recordings[file]
+
+    def _predict(self, file: str, template_id: str | None,
+                 constants: CountingConstants) -> ClipPrediction:
+        method = "template-free" if template_id is None else "template"
+        template = None
+        if template_id is not None:
+            try:
+                template = load_template(template_id)
+            except HepvisionError as exc:
+                return ClipPrediction.failed(method, template_id, STATUS_UNKNOWN_TEMPLATE,
+                                             str(exc))
+        recording = self._recording(file)
+        if isinstance(recording, _Failure):
+            return ClipPrediction.failed(method, template_id, recording.status,
+                                         recording.message)
+        self.analyses += 1
+        try:
+            if template is None:
+                free = count_reps_template_free(recording.results)
+                return ClipPrediction(free.reps, tuple(int(t) for t in free.peak_ms), method,
+                                      None)
+            analyzer = ExerciseAnalyzer(template, constants=constants)
+            if analyzer.settings is None:
+                raise ValueError(f"template {template_id!r} is a timed hold; it counts no "
+                                 "repetitions")
+            for result in recording.results:
+                analyzer.update(result)
+            analysis = analyzer.finish()
+        except (HepvisionError, ValueError) as exc:
+            return ClipPrediction.failed(method, template_id, STATUS_CANNOT_SCORE,
+                                         f"{file}: {exc}")
+        return ClipPrediction(analysis.reps, tuple(r.peak_ms for r in analysis.rep_details),
+                              method, template_id)
+
+
 def score_reps(labels: Path, videos: Path, *, backend: str = "onnx",
-               default_template: str | None = None,
-               cache_dir: Path | None = None) -> dict[str, Any]:
-    """Count every labelled clip and compute MAE, OBO and exact matches."""
+               default_template: str | None = None, cache_dir: Path | None = None,
+               folds: int | None = None) -> dict[str, Any]:
+    """Count every labelled clip with the default constants (and, with ``folds``, fit them by
+    K-fold cross-validation); the JSON-ready result :func:`format_reps_table` prints."""
     if backend == "replay":
         raise HepvisionError("bench reps runs pose itself (and caches it); choose onnx or "
                              "mediapipe")
     if not videos.is_dir():
         raise HepvisionError(f"videos folder not found: {videos}")
-    cache = cache_dir or default_cache_dir()
-    rows_out: list[dict[str, Any]] = []
-    for row in read_labels(labels):
-        video = videos / row.file
-        template_id = row.template or default_template
-        if not video.is_file():
-            log.warning("skipping %s: not found in %s", row.file, videos)
-            continue
-        try:
-            recording = cached_landmarks(video, backend, cache)
-        except HepvisionError as exc:
-            log.warning("skipping %s: %s", row.file, exc)
-            continue
-        if template_id is None:
-            predicted = count_template_free(recording.results)
-            method = "template-free"
-        else:
-            analyzer = ExerciseAnalyzer(load_template(template_id))
-            for result in recording.results:
-                analyzer.update(result)
-            predicted = analyzer.finish().reps
-            method = "template"
-        rows_out.append({"file": row.file, "template": template_id, "method": method,
-                         "true_reps": row.true_reps, "predicted_reps": int(predicted)})
-    if not rows_out:
-        raise HepvisionError(f"none of the clips in {labels} could be scored")
-    return {"labels": str(labels), "backend": backend, "clips": rows_out,
-            **rep_metrics([r["true_reps"] for r in rows_out],
-                          [r["predicted_reps"] for r in rows_out])}
+    rows = read_labels(labels)
+    if folds is not None:
+        assign_folds([r.file for r in rows], folds)  # a bad K fails before any counting
+    counter = ClipCounter(videos, backend, cache_dir or default_cache_dir(), default_template)
+    scores = [score_clip(row, counter(row, DEFAULT_CONSTANTS)) for row in rows]
+    fold_results = run_folds(rows, folds, counter, FIT_GRID) if folds is not None else []
+    result: dict[str, Any] = {
+        "labels": str(labels), "backend": backend,
+        "constants": {"default": dataclasses.asdict(DEFAULT_CONSTANTS)},
+        "clips": [clip_json(s) for s in scores], **summary_json(scores),
+        "folds": folds_json(fold_results, FIT_GRID) if fold_results else None,
+    }
+    for entry, fold_row in zip(result["clips"], _fold_columns(rows, fold_results), strict=True):
+        entry.update(fold_row)
+    log.info("%d counter passes for %d rows", counter.analyses, len(rows))
+    return result
 
 
-def rep_metrics(true_reps: list[int], predicted: list[int]) -> dict[str, Any]:
-    """MAE (relative), OBO and exact matches; clips with a true count of 0 are left out of MAE."""
-    n = len(true_reps)
-    rel = [abs(p - t) / t for t, p in zip(true_reps, predicted, strict=True) if t > 0]
-    obo = sum(1 for t, p in zip(true_reps, predicted, strict=True) if abs(p - t) <= 1)
-    exact = sum(1 for t, p in zip(true_reps, predicted, strict=True) if p == t)
-    return {"n": n, "mae": round(sum(rel) / len(rel), 4) if rel else 0.0,
-            "obo": round(obo / n, 4) if n else 0.0, "exact": exact}
+def _fold_columns(rows: list[LabelRow], folds: list[FoldResult]) -> list[dict[str, Any]]:
+    """Each row's fold and held-out count (empty dicts without folds)."""
+    held: dict[int, tuple[int, ClipScore]] = {}
+    for f in folds:
+        test_ids = [i for i, r in enumerate(rows) if r.file in f.files]
+        for i, s in zip(test_ids, f.scores, strict=True):
+            held[i] = (f.index, s)
+    return [{"fold": held[i][0], "heldout_reps": held[i][1].prediction.reps} if i in held
+            else {} for i in range(len(rows))]
 
 
 def format_reps_table(result: dict[str, Any]) -> str:
-    """A row per clip, then ``MAE=<x> OBO=<y> exact=<k>/<n>``."""
-    width = max(len(r["file"]) for r in result["clips"])
-    lines = [f"{'file':<{width}}  {'template':<20}{'true':>6}{'pred':>6}"]
-    for r in result["clips"]:
-        lines.append(f"{r['file']:<{width}}  {r['template'] or '-':<20}"
-                     f"{r['true_reps']:>6}{r['predicted_reps']:>6}")
+    """A row per clip, fold lines, the events line, then ``MAE=<x> OBO=<y> exact=<k>/<n>``."""
+    clips = result["clips"]
+    folds = result.get("folds")
+    width = max(len(r["file"]) for r in clips)
+    fold_head = f"{'fold':>5}{'cv':>5}" if folds else ""
+    lines = [f"{'file':<{width}}  {'template':<20}{'true':>5}{'pred':>6}{fold_head}"
+             f"{'TP':>4}{'FP':>4}{'FN':>4}{'F1':>6}  status"]
+    for r in clips:
+        pred = "error" if r["status"] != STATUS_OK else str(r["predicted_reps"])
+        ev = r["events"]
+        cells = (f"{ev['tp']:>4}{ev['fp']:>4}{ev['fn']:>4}{ev['f1']:>6.2f}" if ev["scored"]
+                 else f"{'-':>4}{'-':>4}{'-':>4}{'-':>6}")
+        status = r["status"] if r["status"] != STATUS_OK else (
+            "ok" if ev["scored"] else "ok, counts only")
+        fold_cells = f"{r['fold']:>5}{r['heldout_reps']:>5}" if folds else ""
+        lines.append(f"{r['file']:<{width}}  {r['template'] or '-':<20}{r['true_reps']:>5}"
+                     f"{pred:>6}{fold_cells}{cells}  {status}")
+    if folds:
+        for f in folds["folds"]:
+            lines.append(f"fold {f['fold']}/{folds['k']}: " + _summary_text(f)
+                         + "  fitted " + ", ".join(f"{k}={v:g}" for k, v in
+                                                   f["constants"].items()))
+        lines.append(f"pooled held-out ({folds['k']} folds): " + _summary_text(folds["pooled"]))
+    e = result["events"]
+    lines.append(f"events: P={e['precision']:.3f} R={e['recall']:.3f} F1={e['f1']:.3f} "
+                 f"(TP={e['tp']} FP={e['fp']} FN={e['fn']})")
     lines.append(f"MAE={result['mae']:.3f} OBO={result['obo']:.3f} "
                  f"exact={result['exact']}/{result['n']}")
     return "\n".join(lines)
+
+
+def _summary_text(s: dict[str, Any]) -> str:
+    return (f"exact={s['exact']}/{s['n']} mae={s['mae']:.3f} obo={s['obo']:.3f} "
+            f"event_F1={s['events']['f1']:.3f}")
+
