@@ -6,6 +6,7 @@ integer-millisecond timestamps, and a context manager that releases the device o
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import time
@@ -40,6 +41,18 @@ class FrameSource(Protocol):
     def __enter__(self) -> FrameSource: ...
 
     def __exit__(self, *exc: object) -> None: ...
+
+
+@contextlib.contextmanager
+def opencv_log_silenced() -> Iterator[None]:
+    """Silence OpenCV's own log (``[ WARN:0@...]`` lines on stderr) inside the block only,
+    restoring the level it had; the caller reports failures itself, in one line."""
+    previous = cv2.utils.logging.getLogLevel()
+    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
+    try:
+        yield
+    finally:
+        cv2.utils.logging.setLogLevel(previous)
 
 
 class _Monotonic:
@@ -141,7 +154,8 @@ class CameraSource:
 
     def __init__(self, index: int, *, width_px: int | None = None, height_px: int | None = None,
                  fps: float | None = None) -> None:
-        self._cap = cv2.VideoCapture(index)
+        with opencv_log_silenced():  # each backend tried logs its failure; ours is one line
+            self._cap = cv2.VideoCapture(index)
         if not self._cap.isOpened():
             self._cap.release()
             raise CaptureError(f"cannot open camera {index}: no such camera or it is in use")
