@@ -1,7 +1,8 @@
 """The device's enrolment and local paths.
 
 The data dir is ``$HEPVISION_HOME`` or ``~/.local/share/hepvision``; it holds ``device.json``
-(server URL, device token, patient id; mode 0600) and ``outbox.sqlite3``.
+(server URL, device token, patient id; mode 0600), ``outbox.sqlite3``, ``prescription.json``
+and ``sessions/`` (one JSON file per saved session).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import asdict, dataclass
+from datetime import datetime
 from pathlib import Path
 
 from hepvision.upload.errors import NotEnrolledError, UploadError
@@ -22,8 +24,16 @@ def data_dir(home: str | Path | None = None) -> Path:
     return Path(env).expanduser() if env else Path.home() / ".local" / "share" / "hepvision"
 
 
+def sessions_dir(home: str | Path | None = None) -> Path:
+    """Where ``live`` and ``app`` save session records, and where every queued session is kept."""
+    return data_dir(home) / "sessions"
+
+
 @dataclass(frozen=True, slots=True)
 class DeviceConfig:
+    """The enrolment. ``enrolled_at`` (ISO 8601) is when this device was first enrolled for
+    this patient on this server; sessions started before it are never queued for them."""
+
     server_url: str
     device_token: str
     patient_id: int
@@ -45,7 +55,21 @@ class DeviceConfig:
             raise NotEnrolledError("this device is not enrolled: run "
                                    "'hepvision enroll CODE --server URL'") from None
         except (ValueError, KeyError, TypeError) as exc:
-            raise UploadError(f"{path} is damaged ({exc}); enrol again") from None
+            raise UploadError(f"{path} is damaged ({exc}); ask your therapist for a new "
+                              "enrolment code and run 'hepvision enroll --force CODE'") from None
+
+    def enrolled_since(self) -> datetime | None:
+        """``enrolled_at`` as a timezone-aware time; ``None`` when it is not one (a hand-made
+        file), and then no saved session is excluded by its age."""
+        try:
+            when = datetime.fromisoformat(self.enrolled_at)
+        except ValueError:
+            return None
+        return when if when.tzinfo is not None else None
+
+    def same_enrolment(self, other: DeviceConfig) -> bool:
+        """Same server and same patient (a re-enrolment after a revoked token)."""
+        return (self.server_url, self.patient_id) == (other.server_url, other.patient_id)
 
     @classmethod
     def exists(cls, home: str | Path | None = None) -> bool:

@@ -19,5 +19,9 @@ class DeviceRevokedError(UploadError):
     """The server refused this device's token: enrol again with a new code."""
 
 
+class OutboxDamagedError(UploadError):
+    """The outbox database is corrupt or truncated: it is set aside and rebuilt."""
+
+
 class TransportError(UploadError):
     """The server could not be reached or the connection broke (retryable)."""

@@ -2,13 +2,15 @@
 
 ``prescription.json`` in the data dir holds the newest version the server served
 (``GET /patients/{id}/prescriptions/current``), written atomically. A device keeps its last
-copy while offline; a server with no prescription yet leaves the file absent.
+copy while offline; a server with no prescription yet leaves the file absent. A damaged copy
+(not JSON, or no version) is set aside with a one-line warning and read as absent, so the next
+sync fetches the prescription again.
 """
 
 from __future__ import annotations
 
 import json
-import os
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,9 @@ from typing import Any
 from hepvision.upload.client import ServerClient
 from hepvision.upload.device import data_dir
 from hepvision.upload.errors import UploadError
+from hepvision.upload.recovery import quarantine, write_atomically
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,15 +36,28 @@ def prescription_path(home: str | Path | None = None) -> Path:
 
 
 def load_prescription(home: str | Path | None = None) -> dict[str, Any] | None:
-    """The saved prescription, or ``None`` when the device has none."""
+    """The saved prescription, or ``None`` when the device has none or its copy was damaged
+    (then set aside as ``prescription.json.damaged-<time>``, with a warning)."""
     path = prescription_path(home)
     try:
         value = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return None
-    except ValueError as exc:
-        raise UploadError(f"{path} is damaged ({exc}); run 'hepvision sync' again") from None
-    return value if isinstance(value, dict) else None
+    except ValueError as exc:  # not UTF-8 or not JSON (a truncated write)
+        problem = f"not JSON: {exc}"
+    else:
+        if isinstance(value, dict) and isinstance(value.get("version"), int):
+            return value
+        problem = "no prescription version in it"
+    kept = quarantine(path)
+    log.warning("%s is damaged (%s): set aside as %s; 'hepvision sync' fetches the "
+                "prescription again", path, problem, kept.name if kept else "(already gone)")
+    return None
+
+
+def discard_prescription(home: str | Path | None = None) -> Path | None:
+    """Set the saved prescription aside (another patient's enrolment replaces this one)."""
+    return quarantine(prescription_path(home), label="previous-enrolment")
 
 
 def pull_prescription(client: ServerClient, patient_id: int, *,
@@ -49,7 +67,7 @@ def pull_prescription(client: ServerClient, patient_id: int, *,
     Raises ``TransportError`` (offline), ``DeviceRevokedError`` (401/403), ``UploadError``.
     """
     saved = load_prescription(home)
-    saved_version = saved.get("version") if saved else None
+    saved_version = saved["version"] if saved else None
     current = client.current_prescription(patient_id)
     if current is None:
         return PullResult(saved_version, False)
@@ -58,12 +76,6 @@ def pull_prescription(client: ServerClient, patient_id: int, *,
         raise UploadError("the server's prescription has no version")
     if version == saved_version and current == saved:
         return PullResult(version, False)
-    path = prescription_path(home)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        json.dump(current, fh, indent=2, sort_keys=True)
-        fh.flush()
-        os.fsync(fh.fileno())
-    tmp.replace(path)
+    write_atomically(prescription_path(home),
+                     json.dumps(current, indent=2, sort_keys=True))
     return PullResult(version, True)
