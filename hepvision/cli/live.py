@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from pathlib import Path
+from typing import Any
 
 from hepvision.vocabulary import MODEL_BACKENDS
+
+log = logging.getLogger(__name__)
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -33,7 +37,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    "0, so the whole clip is one set)")
     p.add_argument("--rest", type=float, metavar="SECONDS", help="rest between sets")
     p.add_argument("--no-window", action="store_true",
-                   help="run headless (kiosk use, tests); needs --out")
+                   help="run headless (kiosk use, tests)")
     p.add_argument("--out", type=Path, metavar="session.json",
                    help="write the session record here (default: the local sessions folder)")
     p.add_argument("--pain-before", type=int, choices=range(11), metavar="0-10",
@@ -46,14 +50,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from hepvision.errors import HepvisionError
     from hepvision.live.program import load_program, template_plan
     from hepvision.live.run import LiveOptions, run_live
     from hepvision.session.report import write_json
     from hepvision.templates import load_template
 
-    if args.no_window and args.out is None:
-        raise HepvisionError("--no-window needs --out session.json")
     if args.program is not None:
         plans = load_program(args.program)
     else:
@@ -79,19 +80,24 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _default_out(session_id: str) -> Path:
-    import os
+    """``<data dir>/sessions/<session_id>.json``: where sessions are kept (see README)."""
+    from hepvision.upload.device import sessions_dir
 
-    home = Path(os.environ.get("HEPVISION_HOME") or Path.home() / ".local/share/hepvision")
-    return home / "sessions" / f"{session_id}.json"
+    return sessions_dir() / f"{session_id}.json"
 
 
-def _enqueue(record: dict) -> None:
-    """Queue the session for upload when this device is enrolled with a therapist."""
-    try:
-        from hepvision.upload.outbox import enqueue_session
-    except ImportError:
-        return
+def _enqueue(record: dict[str, Any]) -> None:
+    """Queue the saved session for upload when this device is enrolled with a therapist.
+
+    Every session is queued, also one stopped for pain before any exercise (the therapist's
+    pain alert depends on it). The record is already saved; a failure here is a warning.
+    """
+    from hepvision.errors import HepvisionError
     from hepvision.live.record import wire_part
+    from hepvision.upload.outbox import enqueue_session
 
-    if record.get("exercises"):
-        enqueue_session(wire_part(record))
+    try:
+        if enqueue_session(wire_part(record)):
+            log.info("session %s queued for upload (hepvision sync)", record["session_id"])
+    except HepvisionError as exc:
+        log.warning("session saved but not queued for upload: %s", exc)

@@ -79,7 +79,8 @@ def build_session_record(flow: SessionFlow, backend: BackendInfo, stats: LiveSta
         "stop_reason": flow.stop_reason,
         "exercises": exercises,
     }
-    record = SessionRecord.model_validate(wire).model_dump(mode="json") if exercises else wire
+    # Validated also with no exercise: a session stopped (for pain) before any set is a session.
+    record = SessionRecord.model_validate(wire).model_dump(mode="json")
     record.update({"reps": flow.total_reps(), **stats.to_dict()})
     return record
 
