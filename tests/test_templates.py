@@ -15,6 +15,7 @@ from hepvision.templates import (
     load_template,
     load_template_file,
 )
+from hepvision.vocabulary import Plane
 
 REQUIRED = {"squat", "elbow_flexion", "shoulder_press", "shoulder_flexion", "jumping_jack",
             "shoulder_abduction", "push_up", "lunge", "heel_raise", "bridge"}
@@ -81,3 +82,23 @@ def test_distance_counter(tmp_path):
     (tmp_path / "d.toml").write_text(text)
     t = load_template("d", tmp_path)
     assert t.signal_unit == "ratio" and t.signal_name == "wrist_height"
+
+
+HOME_EXERCISES = ("lateral_lunge", "step_up", "side_lying_hip_abduction", "heel_slide",
+                  "calf_raise_single_leg", "hamstring_curl_prone")
+#: The plane a view cannot show (a sagittal angle from the front, a frontal one from the side).
+BLIND_PLANE = {"front": Plane.SAGITTAL, "side": Plane.FRONTAL}
+
+
+@pytest.mark.parametrize("tid", HOME_EXERCISES)
+def test_home_exercise_templates_exist_and_validate(tid):
+    assert tid in list_templates()
+    t = load_template_file(exercises_dir() / f"{tid}.toml")
+    assert t.id == tid and t.schema_version == 2 and t.view in ("front", "side")
+    assert 2 <= len(t.form) <= 4 and all(r.cue for r in t.form)
+    assert t.target.rom is not None and t.precautions.pain_stop_nrs <= 5 and t.precautions.notes
+    assert t.progression and t.regression
+    # Every rule reads a signal the template's view shows (advised views included).
+    for r in t.form:
+        plane = None if r.signal is None else r.signal.plane
+        assert plane is None or plane is not BLIND_PLANE[t.view], (r.id, plane)

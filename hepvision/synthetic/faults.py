@@ -53,7 +53,7 @@ FAULTS: dict[str, dict[str, Fault]] = {
     "lunge": {"knee_valgus": VALGUS, "trunk_lean": Fault((_j(A.TRUNK_FLEXION, L, 35.0),)),
               "incomplete_rom": Fault(amplitude=0.8)},
     "heel_raise": {"knee_bend": Fault(_both(A.KNEE_FLEXION, 25.0)),
-                   "incomplete_rom": Fault(amplitude=0.68)},
+                   "incomplete_rom": Fault(amplitude=0.62)},
     "bridge": {"lumbar_extension": Fault(_both(A.HIP_FLEXION, -20.0)),
                "incomplete_rom": Fault(amplitude=0.78)},
     "straight_leg_raise": {"knee_bend": Fault((_j(A.KNEE_FLEXION, L, 25.0),)),
@@ -85,7 +85,7 @@ FAULTS: dict[str, dict[str, Fault]] = {
                    "asymmetry": Fault((_j(A.SHOULDER_ABDUCTION, R, -45.0),)),
                    "incomplete_rom": Fault(amplitude=0.75)},
     "scaption": {"shoulder_shrug": SHRUG, "elbow_bend": Fault(_both(A.ELBOW_FLEXION, 45.0)),
-                 "incomplete_rom": Fault(amplitude=0.68)},
+                 "incomplete_rom": Fault(amplitude=0.62)},
     "external_rotation": {"elbow_away": Fault(_both(A.SHOULDER_ABDUCTION, 40.0)),
                           "incomplete_rom": Fault(amplitude=0.65)},
     "push_up": {"hip_sag": Fault(_both(A.HIP_FLEXION, -30.0)),
@@ -101,4 +101,20 @@ FAULTS: dict[str, dict[str, Fault]] = {
               "hip_pike": Fault(_both(A.HIP_FLEXION, 24.0))},
     "trunk_rotation": {"trunk_lean": Fault((_j(A.TRUNK_LATERAL_LEAN, L, 18.0),)),
                        "incomplete_rom": Fault(amplitude=0.7), "too_fast": FAST},
+    # Knee turn 60, limit 75: a 90 deg lunge at 0.75 stops at 67.5.
+    "lateral_lunge": {"trunk_lean": Fault((_j(A.TRUNK_LATERAL_LEAN, L, 25.0),)),
+                      "incomplete_rom": Fault(amplitude=0.75), "too_fast": FAST},
+    "step_up": {"trunk_lean": Fault((_j(A.TRUNK_FLEXION, L, 35.0),)), "too_fast": FAST},
+    # Rest -10, peak 35 deg; turn 20, limit 28: 0.75 stops at 23.75.
+    "side_lying_hip_abduction": {"incomplete_rom": Fault(amplitude=0.75), "too_fast": FAST},
+    # The leg lifted (hip 55 + 30 deg); 0.6 of the 110 deg slide (turn 45, limit 90); no
+    # 5 s hold.
+    "heel_slide": {"heel_off_bed": Fault((_j(A.HIP_FLEXION, R, 30.0),)),
+                   "incomplete_rom": Fault(amplitude=0.6), "no_hold": Fault(hold_s=0.0)},
+    # Heel lift turn 0.12, limit 0.18: the clean rise peaks near 0.28, 0.6 of it at 0.17.
+    "calf_raise_single_leg": {"knee_bend": Fault((_j(A.KNEE_FLEXION, R, 25.0),)),
+                              "incomplete_rom": Fault(amplitude=0.6), "too_fast": FAST},
+    # Knee turn 45, limit 75: 0.6 of the 100 deg curl stops at 60.
+    "hamstring_curl_prone": {"hips_up": Fault((_j(A.HIP_FLEXION, R, 30.0),)),
+                             "incomplete_rom": Fault(amplitude=0.6), "too_fast": FAST},
 }

@@ -22,7 +22,7 @@ class Posture(str, Enum):
     STANDING = "standing"
     SUPINE = "supine"  # lying on the back
     PRONE = "prone"  # face down (push-up)
-    SIDE_LYING = "side_lying"  # on the left side, facing the camera at yaw 0
+    SIDE_LYING = "side_lying"  # on the right side (left on top), facing the camera at yaw 0
 
     def root(self, n: int) -> np.ndarray:
         """(n, 3, 3) pelvis orientation in the body frame."""
@@ -145,6 +145,45 @@ MOTIONS: dict[str, Motion] = {
             JointMotion(A.HIP_ABDUCTION, Side.LEFT, 0, 35),
             JointMotion(A.PELVIC_DROP, Side.LEFT, 0, -5),
             JointMotion(A.TRUNK_LATERAL_LEAN, Side.LEFT, 0, -8),
+        )),
+        # Left leg leads: feet level 1.0 m apart at the bottom (the trailing leg's abduction
+        # solves for it), the pelvis 27 cm lower, the trunk inclined forward.
+        Motion("lateral_lunge", Posture.STANDING, (
+            JointMotion(A.HIP_ABDUCTION, Side.LEFT, 0, 15),
+            JointMotion(A.HIP_FLEXION, Side.LEFT, 0, 70),
+            JointMotion(A.KNEE_FLEXION, Side.LEFT, 0, 90),
+            JointMotion(A.HIP_ABDUCTION, Side.RIGHT, 0, 50),
+            JointMotion(A.HIP_FLEXION, Side.RIGHT, 0, 20),
+            JointMotion(A.TRUNK_FLEXION, Side.LEFT, 0, 20),
+        )),
+        # The counted excursion of the leading (right) leg: foot placed on a 15-20 cm step,
+        # then standing tall on it (stepping back down it extends, which is not modelled).
+        Motion("step_up", Posture.STANDING, (
+            JointMotion(A.HIP_FLEXION, Side.RIGHT, 0, 55),
+            JointMotion(A.KNEE_FLEXION, Side.RIGHT, 0, 65),
+            JointMotion(A.ANKLE_DORSIFLEXION, Side.RIGHT, 0, 10),
+            JointMotion(A.TRUNK_FLEXION, Side.LEFT, 0, 10),
+        )),
+        # Lying on the right side (left leg on top, resting on the other, about 10 deg
+        # adducted), the bottom knee bent for balance; the top leg lifts straight.
+        Motion("side_lying_hip_abduction", Posture.SIDE_LYING, (
+            JointMotion(A.HIP_ABDUCTION, Side.LEFT, -10, 35),
+            JointMotion(A.HIP_FLEXION, Side.RIGHT, 30, 30),
+            JointMotion(A.KNEE_FLEXION, Side.RIGHT, 60, 60),
+        )),
+        # Heel on the bed: with thigh and shank of equal length the hip flexes half as much
+        # as the knee.
+        Motion("heel_slide", Posture.SUPINE, (
+            JointMotion(A.HIP_FLEXION, Side.RIGHT, 0, 55),
+            JointMotion(A.KNEE_FLEXION, Side.RIGHT, 0, 110),
+        )),
+        # Standing on the right leg, the left foot held off the floor behind.
+        Motion("calf_raise_single_leg", Posture.STANDING, (
+            JointMotion(A.ANKLE_DORSIFLEXION, Side.RIGHT, 0, -35),
+            JointMotion(A.KNEE_FLEXION, Side.LEFT, 60, 60),
+        )),
+        Motion("hamstring_curl_prone", Posture.PRONE, (
+            JointMotion(A.KNEE_FLEXION, Side.RIGHT, 0, 100),
         )),
     )
 }
