@@ -37,6 +37,14 @@ def normalise_server_url(url: str) -> str:
     return url
 
 
+def revoked(response: Response) -> DeviceRevokedError:
+    """What a device whose token the server refuses is told to do."""
+    return DeviceRevokedError(
+        f"the server no longer accepts this device (HTTP {response.status}: "
+        f"{response.detail()}); ask your therapist for a new enrolment code, then run "
+        "'hepvision enroll --force CODE' (sessions stay queued)")
+
+
 class ServerClient:
     """One server, one transport, optionally one device token."""
 
@@ -60,7 +68,8 @@ class ServerClient:
         body = EnrolmentRequest(code=code, device_label=label).model_dump_json().encode()
         r = self._send("POST", "/devices/enrol", body)
         if r.status in (401, 422):
-            raise EnrolmentError(f"the server refused the enrolment code: {r.detail()}")
+            raise EnrolmentError(f"the server refused the enrolment code ({r.detail()}): "
+                                 "ask your therapist for a new code")
         if r.status != 201:
             raise UploadError(f"enrolment failed: HTTP {r.status} {r.detail()}")
         return EnrolmentResponse.model_validate(r.json())
@@ -73,8 +82,7 @@ class ServerClient:
         if r.status == 200:
             return UploadResult(Outcome.DUPLICATE, r.status)
         if r.status in (401, 403):
-            raise DeviceRevokedError(f"the server refused this device (HTTP {r.status}: "
-                                     f"{r.detail()}); enrol again with a new code")
+            raise revoked(r)
         if r.status in (408, 425, 429) or r.status >= 500:
             return UploadResult(Outcome.RETRY, r.status, r.detail())
         return UploadResult(Outcome.REJECTED, r.status, r.detail())
@@ -84,7 +92,7 @@ class ServerClient:
         if r.status == 404:
             return None
         if r.status in (401, 403):
-            raise DeviceRevokedError(f"the server refused this device (HTTP {r.status})")
+            raise revoked(r)
         if r.status != 200:
             raise UploadError(f"HTTP {r.status}: {r.detail()}")
         value = r.json()

@@ -1,10 +1,17 @@
-"""Small request/response bodies the device exchanges with the server."""
+"""Small request/response bodies the device exchanges with the server, and the enrolment QR.
+
+The therapist's enrolment page shows the one-time code and a QR code of
+``hepvision://enrol?server=<URL, percent-encoded>&code=<CODE>``; ``hepvision enroll`` takes
+either (:func:`parse_enrolment`).
+"""
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Literal
+from urllib.parse import parse_qs, quote, urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -32,3 +39,39 @@ class SessionAccepted(BaseModel):
     session_id: uuid.UUID
     created: bool
     status: Literal["stored"] = "stored"
+
+
+ENROLMENT_URI_PREFIX = "hepvision://enrol"
+
+
+def enrolment_uri(server_url: str, code: str) -> str:
+    """The text of the enrolment QR code: the server's address and the one-time code."""
+    return f"{ENROLMENT_URI_PREFIX}?server={quote(server_url, safe='')}&code={quote(code)}"
+
+
+@dataclass(frozen=True, slots=True)
+class EnrolmentInvite:
+    """What the patient was given: the code, and the server when it came from the QR code."""
+
+    code: str
+    server_url: str | None
+
+
+def parse_enrolment(text: str) -> EnrolmentInvite:
+    """A bare code (``ABCD-EFGH-JKMN``) or the QR code's text (:func:`enrolment_uri`).
+
+    Raises ``ValueError`` with a one-line reason for a ``hepvision:`` text that is not an
+    enrolment QR code.
+    """
+    text = text.strip()
+    if not text.lower().startswith("hepvision:"):
+        return EnrolmentInvite(code=text, server_url=None)
+    parts = urlsplit(text)
+    if (parts.netloc or parts.path.strip("/")).lower() != "enrol":
+        raise ValueError(f"not an enrolment QR code: {text!r}")
+    query = parse_qs(parts.query)
+    codes, servers = query.get("code", []), query.get("server", [])
+    if len(codes) != 1 or len(servers) > 1:
+        raise ValueError(f"the enrolment QR code needs one code and at most one server: "
+                         f"{text!r}")
+    return EnrolmentInvite(code=codes[0].strip(), server_url=servers[0] if servers else None)
