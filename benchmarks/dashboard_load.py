@@ -121,7 +121,7 @@ def seed(settings: Settings, n_patients: int, n_days: int) -> tuple[list[int], l
                            "precautions": [], "overrides": {"target_rom_deg": None,
                                                             "max_rom_deg": None,
                                                             "max_reps_per_set": None,
-                                                            "pain_stop_at": None}}
+                                                            "pain_stop_nrs": None}}
                           for p in KNEE_REHAB], "precautions": [], "notes": ""}
     t0 = time.perf_counter()
     stored = 0

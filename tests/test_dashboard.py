@@ -332,7 +332,7 @@ def test_prescription_editor_writes_versions_the_device_reads(client):
     r = client.post(url, data={"csrf_token": csrf, "action": "add", "add_exercise": "squat"})
     assert r.status_code == 200 and 'id="ex-0-sets"' in r.text and 'value="3"' in r.text
     form = {"csrf_token": csrf, "ex-0-exercise_id": "squat", "ex-0-sets": "2", "ex-0-reps": "300",
-            "ex-0-target_rom_deg": "95", "ex-0-max_rom_deg": "110", "ex-0-pain_stop_at": "6",
+            "ex-0-target_rom_deg": "95", "ex-0-max_rom_deg": "110", "ex-0-pain_stop_nrs": "6",
             "ex-0-precautions": "No deep squats\n\nHold a chair", "ex-0-prog_after_days": "7",
             "ex-0-prog_reps": "12", "ex-0-side": "left", "precautions": "Stop if dizzy",
             "notes": "Morning is best"}
@@ -346,7 +346,7 @@ def test_prescription_editor_writes_versions_the_device_reads(client):
     ex = current["exercises"][0]
     assert current["version"] == 1 and ex["reps"] == 10 and ex["side"] == "left"
     assert ex["overrides"] == {"target_rom_deg": 95.0, "max_rom_deg": 110.0,
-                               "max_reps_per_set": None, "pain_stop_at": 6}
+                               "max_reps_per_set": None, "pain_stop_nrs": 6}
     assert ex["precautions"] == ["No deep squats", "Hold a chair"]
     assert ex["progression"][0]["after_days"] == 7 and ex["progression"][0]["reps"] == 12
     assert current["precautions"] == ["Stop if dizzy"] and current["notes"] == "Morning is best"

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import re
 import uuid
 from collections.abc import Iterator
@@ -21,12 +20,12 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
-from sqlalchemy import create_engine, make_url, text
 
 from hepvision.server.app import create_app
 from hepvision.server.core.config import Settings
 from hepvision.server.data import accounts
 from hepvision.wire.session import SessionRecord
+from tests.support.databases import BACKENDS, fresh_database
 
 API = "/api/v1"
 PASSWORD = "correct horse battery"
@@ -62,35 +61,15 @@ def test_the_wire_reads_legacy_warning_as_caution() -> None:
         SessionRecord.model_validate(session_record(["severe"]))
 
 
-def _fresh_database(kind: str, tmp: Path) -> Iterator[str]:
-    """The URL of a new, empty database of ``kind`` (dropped afterwards on PostgreSQL)."""
-    if kind == "sqlite":
-        yield f"sqlite:///{tmp / 'severity.db'}"
-        return
-    url = os.environ.get("HEPVISION_TEST_POSTGRES_URL")
-    if not url:
-        pytest.skip("HEPVISION_TEST_POSTGRES_URL is unset; run "
-                    "'eval \"$(bash .ci/postgres.sh)\"' to test against PostgreSQL")
-    base = make_url(url)
-    name = f"hv_sev_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield base.set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
-
-
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+@pytest.fixture(scope="module", params=BACKENDS)
 def database_url(request: pytest.FixtureRequest,
                  tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    yield from _fresh_database(request.param, tmp_path_factory.mktemp("db"))
+    yield from fresh_database(request.param, tmp_path_factory.mktemp("db"), "hv_sev")
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=BACKENDS)
 def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    yield from _fresh_database(request.param, tmp_path)
+    yield from fresh_database(request.param, tmp_path, "hv_sev")
 
 
 @pytest.fixture(scope="module")

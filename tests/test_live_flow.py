@@ -61,7 +61,7 @@ def test_sets_rest_and_pain_in_order() -> None:
 
 
 def test_pain_at_threshold_ends_the_set_and_is_noted() -> None:
-    flow = SessionFlow((squat_plan(sets=3, reps=10, pain_stop=6),))
+    flow = SessionFlow((squat_plan(sets=3, reps=10, pain_stop_nrs=6),))
     flow.rate_pain(1)
     feed(flow, reps=2)
     flow.rate_pain(5)  # below the threshold: nothing happens
@@ -73,7 +73,7 @@ def test_pain_at_threshold_ends_the_set_and_is_noted() -> None:
 
 
 def test_pain_before_at_threshold_skips_the_exercise() -> None:
-    flow = SessionFlow((squat_plan(pain_stop=7),))
+    flow = SessionFlow((squat_plan(pain_stop_nrs=7),))
     flow.rate_pain(8)
     assert flow.state is FlowState.PAIN_AFTER and flow.stopped_early and not flow.finished
 

@@ -59,7 +59,7 @@ app = app_from_env()
 with TestClient(app) as client:
     assert client.get("/api/v1/health").json()["status"] == "ok"
 assert "squat" in app.state.template_ids()
-assert library(None)["squat"].name == "Squat"
+assert library(None)["squat"].pain_stop_nrs == 5
 """
     assert _pipeline_loaded_by(code, tmp_path) == []
 

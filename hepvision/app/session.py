@@ -75,7 +75,7 @@ def describe_plan(plan: ExercisePlan) -> dict[str, Any]:
         "reps": plan.reps,
         "hold_s": plan.hold_s,
         "rest_s": plan.rest_s,
-        "pain_stop": plan.pain_stop,
+        "pain_stop_nrs": plan.pain_stop_nrs,
         "signal": t.signal_name,
         "unit": t.signal_unit,
         "gauge": gauge(t),

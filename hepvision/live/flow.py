@@ -20,10 +20,9 @@ from typing import Any
 from hepvision import __version__
 from hepvision.analysis import ExerciseAnalysis, ExerciseAnalyzer, FrameFeedback
 from hepvision.templates import ExerciseTemplate
+from hepvision.vocabulary import DEFAULT_PAIN_STOP_NRS, PAIN_NRS_MAX, PAIN_NRS_MIN
 
 log = logging.getLogger(__name__)
-
-DEFAULT_PAIN_STOP = 7
 
 
 class FlowState(enum.StrEnum):
@@ -47,7 +46,8 @@ class ExercisePlan:
             ends it, e.g. a replayed clip).
         hold_s: for timed holds, seconds per repetition (0 for counted exercises).
         rest_s: rest between sets, seconds.
-        pain_stop: a pain rating at or above this ends the set.
+        pain_stop_nrs: a pain rating (0-10 NRS) at or above this ends the set; plans built
+            from a template take the template's ``precautions.pain_stop_nrs``.
     """
 
     template: ExerciseTemplate
@@ -55,7 +55,7 @@ class ExercisePlan:
     reps: int = 10
     hold_s: float = 0.0
     rest_s: float = 30.0
-    pain_stop: int = DEFAULT_PAIN_STOP
+    pain_stop_nrs: int = DEFAULT_PAIN_STOP_NRS
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,14 +148,14 @@ class SessionFlow:
     # -- events ----------------------------------------------------------------------------
     def rate_pain(self, value: int) -> None:
         """A pain rating 0-10: before the session, after it, or reported during a set."""
-        if not 0 <= value <= 10:
-            raise ValueError("pain is rated 0 to 10")
+        if not PAIN_NRS_MIN <= value <= PAIN_NRS_MAX:
+            raise ValueError(f"pain is rated {PAIN_NRS_MIN} to {PAIN_NRS_MAX}")
         if self.state is FlowState.PAIN_BEFORE:
             self.pain_before = value
-            if value >= self.plan.pain_stop:
+            if value >= self.plan.pain_stop_nrs:
                 self.stopped_early = True
                 self.stop_reason = (f"pain {value}/10 before starting is at or above the stop "
-                                    f"threshold {self.plan.pain_stop}")
+                                    f"threshold {self.plan.pain_stop_nrs}")
                 self._ask_after_or_summary()
                 return
             self._begin_set()
@@ -163,10 +163,10 @@ class SessionFlow:
             self.pain_after = value
             self._to_summary()
         elif self.state is FlowState.ACTIVE:
-            if value >= self.plan.pain_stop:
+            if value >= self.plan.pain_stop_nrs:
                 self.stop_reason = (f"pain {value}/10 during set {self.set_index + 1} of "
                                     f"{self.plan.template.id} (stop threshold "
-                                    f"{self.plan.pain_stop})")
+                                    f"{self.plan.pain_stop_nrs})")
                 self._end_set("pain", pain=value)
                 self.stopped_early = True
                 self._ask_after_or_summary()

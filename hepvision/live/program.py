@@ -7,7 +7,11 @@
     reps = 10           # 0 = open-ended (until the patient presses next)
     rest_s = 30
     hold_s = 0          # seconds per repetition for timed holds
-    pain_stop = 7       # a pain rating at or above this ends the set
+    pain_stop_nrs = 7   # a pain rating (0-10) at or above this ends the set
+
+``pain_stop_nrs`` defaults to the template's ``precautions.pain_stop_nrs``. Its older
+spelling ``pain_stop`` is still read (program files written before issue 11), at this file
+boundary only.
 """
 
 from __future__ import annotations
@@ -15,11 +19,12 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError
 
 from hepvision.errors import HepvisionError
-from hepvision.live.flow import DEFAULT_PAIN_STOP, ExercisePlan
+from hepvision.live.flow import ExercisePlan
 from hepvision.templates import ExerciseTemplate, load_template
+from hepvision.vocabulary import PAIN_NRS_MAX, PAIN_STOP_NRS_MIN
 
 
 class ProgramError(HepvisionError):
@@ -30,11 +35,14 @@ class _ExerciseEntry(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     id: str = Field(min_length=1, max_length=64)
-    sets: int = Field(1, ge=1, le=20)
-    reps: int = Field(10, ge=0, le=200)
-    rest_s: float = Field(30.0, ge=0, le=600)
-    hold_s: float = Field(0.0, ge=0, le=600)
-    pain_stop: int = Field(DEFAULT_PAIN_STOP, ge=1, le=10)
+    sets: int = Field(default=1, ge=1, le=20)
+    reps: int = Field(default=10, ge=0, le=200)
+    rest_s: float = Field(default=30.0, ge=0, le=600)
+    hold_s: float = Field(default=0.0, ge=0, le=600)
+    #: None: the template's pain stop. ``pain_stop``: the key's name before issue 11.
+    pain_stop_nrs: int | None = Field(
+        default=None, ge=PAIN_STOP_NRS_MIN, le=PAIN_NRS_MAX,
+        validation_alias=AliasChoices("pain_stop_nrs", "pain_stop"))
 
 
 class _Program(BaseModel):
@@ -45,17 +53,15 @@ class _Program(BaseModel):
 
 def template_plan(template: ExerciseTemplate, *, sets: int | None = None,
                   reps: int | None = None, rest_s: float | None = None) -> ExercisePlan:
-    """A plan from a template's default dosage (where it has one), with overrides."""
-    dosage = getattr(template, "dosage", None)
-    precautions = getattr(template, "precautions", None)
-    pain_stop = getattr(precautions, "pain_stop", None) if precautions else None
+    """A plan from a template's default dosage and pain stop, with dosage overrides."""
+    dosage = template.dosage
     return ExercisePlan(
         template=template,
-        sets=sets if sets is not None else int(getattr(dosage, "sets", 1) or 1),
-        reps=reps if reps is not None else int(getattr(dosage, "reps", 10) or 0),
-        hold_s=float(getattr(dosage, "hold_s", 0.0) or 0.0),
-        rest_s=rest_s if rest_s is not None else float(getattr(dosage, "rest_s", 30.0) or 0.0),
-        pain_stop=int(pain_stop) if pain_stop else DEFAULT_PAIN_STOP,
+        sets=sets if sets is not None else dosage.sets,
+        reps=reps if reps is not None else dosage.reps,
+        hold_s=dosage.hold_s,
+        rest_s=rest_s if rest_s is not None else dosage.rest_s,
+        pain_stop_nrs=template.precautions.pain_stop_nrs,
     )
 
 
@@ -76,7 +82,9 @@ def load_program(path: str | Path) -> tuple[ExercisePlan, ...]:
     plans = []
     for entry in program.exercise:
         template = load_template(entry.id)
+        pain_stop = (entry.pain_stop_nrs if entry.pain_stop_nrs is not None
+                     else template.precautions.pain_stop_nrs)
         plans.append(ExercisePlan(template=template, sets=entry.sets, reps=entry.reps,
                                   hold_s=entry.hold_s, rest_s=entry.rest_s,
-                                  pain_stop=entry.pain_stop))
+                                  pain_stop_nrs=pain_stop))
     return tuple(plans)

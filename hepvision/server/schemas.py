@@ -11,8 +11,9 @@ from datetime import date, datetime
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AliasChoices, BaseModel, ConfigDict, Field
 
+from hepvision.vocabulary import PAIN_NRS_MAX, PAIN_STOP_NRS_MIN
 from hepvision.wire.session import Side, Slug
 
 
@@ -116,12 +117,18 @@ class ProgressionStep(_In):
 
 
 class ExerciseOverrides(_In):
-    """Per-patient overrides of the template: a ROM target and safety caps."""
+    """Per-patient overrides of the template: a ROM target and safety caps.
+
+    ``pain_stop_nrs``: a pain rating (0-10 NRS) at or above this ends the set (the template's
+    ``precautions.pain_stop_nrs`` when unset). Read also as ``pain_stop_at``, its name before
+    issue 11 (API clients, stored prescriptions); always written as ``pain_stop_nrs``.
+    """
 
     target_rom_deg: Annotated[float, Field(ge=-180, le=360)] | None = None
     max_rom_deg: Annotated[float, Field(ge=-180, le=360)] | None = None
     max_reps_per_set: Annotated[int, Field(ge=1, le=200)] | None = None
-    pain_stop_at: Annotated[int, Field(ge=0, le=10)] | None = None
+    pain_stop_nrs: Annotated[int, Field(ge=PAIN_STOP_NRS_MIN, le=PAIN_NRS_MAX)] | None = Field(
+        default=None, validation_alias=AliasChoices("pain_stop_nrs", "pain_stop_at"))
 
 
 class PrescribedExercise(_In):

@@ -18,7 +18,7 @@ from hepvision.server.web.library import LibraryEntry
 
 #: Per-exercise text fields, in form order.
 DOSE_FIELDS = ("sets", "reps", "hold_s", "rest_s", "sessions_per_day", "days_per_week")
-OVERRIDE_FIELDS = ("target_rom_deg", "max_rom_deg", "max_reps_per_set", "pain_stop_at")
+OVERRIDE_FIELDS = ("target_rom_deg", "max_rom_deg", "max_reps_per_set", "pain_stop_nrs")
 PROGRESSION_FIELDS = ("after_days", "sets", "reps", "hold_s", "note")
 SIDES = ("", "left", "right", "both", "none")
 _ROW_KEY = re.compile(r"^ex-(\d{1,2})-exercise_id$")
@@ -58,7 +58,7 @@ def row_from_template(entry: LibraryEntry) -> ExerciseRow:
         "rest_s": _num(entry.rest_s), "sessions_per_day": _num(entry.sessions_per_day),
         "days_per_week": _num(entry.days_per_week), "side": "",
         "target_rom_deg": _num(entry.target_rom_deg), "max_rom_deg": _num(entry.max_rom_deg),
-        "max_reps_per_set": "", "pain_stop_at": _num(entry.pain_stop_at),
+        "max_reps_per_set": "", "pain_stop_nrs": _num(entry.pain_stop_nrs),
         "precautions": "\n".join(entry.precautions)})
 
 

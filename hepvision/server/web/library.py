@@ -33,7 +33,7 @@ class LibraryEntry:
     days_per_week: int
     target_rom_deg: float | None
     max_rom_deg: float | None
-    pain_stop_at: int | None
+    pain_stop_nrs: int
     precautions: tuple[str, ...]
     progression: tuple[str, ...]
 
@@ -56,7 +56,7 @@ def _entry(template_id: str) -> LibraryEntry:
         hold_s=d.hold_s, rest_s=d.rest_s, sessions_per_day=per_day, days_per_week=days,
         target_rom_deg=t.target.rom if t.signal_unit is Unit.DEG else None,
         max_rom_deg=min(caps) if caps else None,
-        pain_stop_at=t.precautions.pain_stop_nrs, precautions=notes,
+        pain_stop_nrs=t.precautions.pain_stop_nrs, precautions=notes,
         progression=tuple(t.progression))
 
 
