@@ -94,9 +94,12 @@ def test_to_dict_is_json_ready_with_contract_keys():
     res, _ = _analyse(rec, "squat")
     d = res.to_dict()
     json.dumps(d, allow_nan=False)
-    assert set(d["rep_details"][0]) == {
+    # the contract's keys (fields are only ever added)
+    assert set(d["rep_details"][0]) >= {
         "start_ms", "peak_ms", "end_ms", "rom_start_deg", "rom_peak_deg", "rom_range_deg",
         "concentric_ms", "eccentric_ms", "hold_ms", "side"}
+    assert {s["side"] for s in d["rep_details"][0]["sides"]} == {"left", "right"}
+    assert d["rep_details"][0]["source"] in ("image", "world", "mixed")
     assert d["reps"] == 1 and d["template_id"] == "squat" and len(d["template_sha256"]) == 64
 
 

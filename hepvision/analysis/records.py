@@ -41,6 +41,36 @@ class FrameFeedback:
 
 
 @dataclass(frozen=True, slots=True)
+class SideRom:
+    """One side's range of motion in one repetition.
+
+    Attributes:
+        side: ``left`` or ``right``.
+        start_deg, peak_deg, range_deg: the counted signal at the repetition's start, its
+            sustained extreme, and their difference (degrees for angles; a ratio for distances).
+            NaN when this side was not measurable.
+        moved: True when this side made the movement (its range is at least half the counter's
+            minimum amplitude); False for the resting limb of a one-sided repetition.
+        source: ``image``, ``world`` or ``mixed``: which landmarks read the samples around the
+            peak; ``none`` when nothing was measured.
+        confidence: mean confidence (0..1) of those samples.
+        measured_share: share of the repetition's frames in which this side was measurable.
+    """
+
+    side: str
+    start_deg: float
+    peak_deg: float
+    range_deg: float
+    moved: bool
+    source: str
+    confidence: float
+    measured_share: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: _json_float(v) for k, v in asdict(self).items()}
+
+
+@dataclass(frozen=True, slots=True)
 class Repetition:
     """One repetition.
 
@@ -54,7 +84,14 @@ class Repetition:
         concentric_ms, eccentric_ms: duration of the working phase and of the yielding phase
             (which is which comes from the template's ``concentric``); the hold is excluded.
         hold_ms: time spent at the peak (within max(hysteresis / 2, 5 % of the range) of it).
-        side: ``left``, ``right`` or ``both``.
+        side: ``left``, ``right`` (the working side: a one-sided repetition, also of a two-sided
+            template when the other limb was seen resting) or ``both`` (both sides moved, or the
+            other side could not be seen). The ``rom_*`` fields are the working side's; for
+            ``both`` the mean of the sides that moved, never of a moving and a resting limb.
+        findings: rule ids of the form findings raised during the repetition.
+        sides: per-side ROM (:class:`SideRom`), one per side the template reads.
+        source: which landmarks measured the working side's peak (``image``, ``world``,
+            ``mixed``); confidence: their mean confidence, 0..1.
     """
 
     start_ms: int
@@ -68,15 +105,50 @@ class Repetition:
     hold_ms: int
     side: str
     findings: tuple[str, ...] = ()
+    sides: tuple[SideRom, ...] = ()
+    source: str = "none"
+    confidence: float = math.nan
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict; ``findings`` (rule ids) only when the repetition has some."""
-        out = {k: _json_float(v) for k, v in asdict(self).items()}
+        out: dict[str, Any] = {k: _json_float(v) for k, v in asdict(self).items()
+                               if k not in ("findings", "sides")}
         if self.findings:
             out["findings"] = list(self.findings)
-        else:
-            del out["findings"]
+        out["sides"] = [s.to_dict() for s in self.sides]
         return out
+
+
+
+@dataclass(frozen=True, slots=True)
+class CountCheck:
+    """The template count cross-checked with the template-free counter
+    (:mod:`hepvision.analysis.crosscheck` documents the rule).
+
+    Attributes:
+        template_reps: what the template's counter counted (the reported count).
+        template_free_reps: what the template-free counter counted.
+        template_free_signal: the joint signal it counted (e.g. ``knee_flexion_left``).
+        count_confidence: ``high`` (the two agree), ``medium`` (off by one) or ``low``.
+        measured_share: share of the frames with a person in which the counted signal was
+            measurable on at least one side.
+        notes: plain-language reasons a count may be wrong (wrong view, movements that did not
+            reach the turn, framing).
+    """
+
+    template_reps: int
+    template_free_reps: int
+    template_free_signal: str
+    count_confidence: str
+    measured_share: float
+    notes: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"template_reps": self.template_reps,
+                "template_free_reps": self.template_free_reps,
+                "template_free_signal": self.template_free_signal,
+                "count_confidence": self.count_confidence,
+                "measured_share": self.measured_share, "notes": list(self.notes)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +172,8 @@ class ExerciseAnalysis:
         hold_s: seconds held in all holds (hold templates; NaN otherwise).
         template_base_sha256, overrides_sha256: the template file's hash and the per-patient
             overrides' hash ("" without overrides).
+        frames_with_pose: frames in which a person was found.
+        count_check: the cross-check of the count (None for holds).
     """
 
     template_id: str
@@ -119,6 +193,8 @@ class ExerciseAnalysis:
     hold_s: float = math.nan
     template_base_sha256: str = ""
     overrides_sha256: str = ""
+    frames_with_pose: int = 0
+    count_check: CountCheck | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict (NaN becomes None)."""
@@ -141,6 +217,8 @@ class ExerciseAnalysis:
             "findings_by_rule": self.findings_by_rule(),
             "template_base_sha256": self.template_base_sha256 or self.template_sha256,
             "overrides_sha256": self.overrides_sha256,
+            "frames_with_pose": self.frames_with_pose,
+            "count_check": self.count_check.to_dict() if self.count_check else None,
         }
 
     def findings_by_rule(self) -> dict[str, int]:

@@ -26,10 +26,12 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 def run_list(args: argparse.Namespace) -> int:
     from hepvision.templates import list_templates, load_template
 
-    for tid in list_templates():
+    ids = list_templates()
+    width = max(len(tid) for tid in ids) + 2
+    for tid in ids:
         t = load_template(tid)
         kind = f"hold {t.counter.target_s:g} s" if t.is_hold else t.signal_name
-        print(f"{tid:<24}{t.view:<7}{t.side:<12}{kind:<28}{t.name}")
+        print(f"{tid:<{width}}{t.view:<7}{t.side:<12}{kind:<28}{t.name}")
     return 0
 
 

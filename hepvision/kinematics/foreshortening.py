@@ -7,7 +7,10 @@ seen square on: the longest it has been, in pixels, over the last :data:`WINDOW_
 maximum, so a patient who walks slowly toward or away from the camera re-calibrates it).
 
 ``ratio = length now / running maximum``: 1.0 seen square on, cos(a) for a segment turned
-``a`` degrees out of the image plane. A reading needs every segment at or above
+``a`` degrees out of the image plane. A change of the whole body's scale (the patient stepping
+back, a camera zoom) shrinks every segment alike, so each frame's ratios are divided by their
+median when enough segments are in view: only a segment shrinking against the rest of the
+body counts as foreshortened. A reading needs every segment at or above
 :data:`MIN_SQUARE_RATIO` (cos 45 deg) to be read in the image. Below it, world landmarks (which
 estimate depth) may read the angle when their own segment agrees that it points out of the
 image plane (their in-image share within :data:`WORLD_AGREEMENT` of the image ratio): the two
@@ -37,6 +40,9 @@ WORLD_AGREEMENT = 0.25
 WINDOW_MS = 10_000
 #: Before a segment has this much history its ratio is 1.0 (not enough evidence).
 MIN_HISTORY_MS = 1000
+#: With at least this many segments in view, ratios are divided by their median (the whole
+#: body's change of scale: the patient or the camera's zoom moving, not a limb turning).
+MIN_SEGMENTS_FOR_SCALE = 4
 
 
 class Segment(str, Enum):
@@ -121,6 +127,10 @@ class SegmentTracker:
                 track = self._max[(side, seg)]
                 track.push(t_ms, length)
                 out[(side, seg)] = track.ratio(t_ms, length)
+        if len(out) >= MIN_SEGMENTS_FOR_SCALE:  # the whole body nearer or farther: not a limb
+            scale = sorted(out.values())[len(out) // 2]
+            if scale > 0.0:
+                out = {k: min(1.0, v / scale) for k, v in out.items()}
         return out
 
 

@@ -41,9 +41,9 @@ def count_periodic(times_ms: np.ndarray, signals: np.ndarray, names: Sequence[st
                    fs_hz: float = 30.0) -> PeriodicCount:
     """Count repetitions in (T, K) ``signals`` sampled at ``times_ms`` (named by ``names``)."""
     times_ms = np.asarray(times_ms, dtype=np.float64)
-    signals = np.asarray(signals, dtype=np.float64).reshape(len(times_ms), -1)
     if len(times_ms) < 4:
         return PeriodicCount(0, float("nan"), "", np.zeros(0, np.int64))
+    signals = np.asarray(signals, dtype=np.float64).reshape(len(times_ms), -1)
     grid = np.arange(times_ms[0], times_ms[-1], 1000.0 / fs_hz)
     best, best_range, best_name = None, 0.0, ""
     for k, name in enumerate(names):

@@ -1,0 +1,113 @@
+"""Cross-checking a template's count with the template-free counter, and saying plainly why a
+count may be wrong.
+
+Every run counts twice: the template's counter (clinical thresholds on one signal, per side)
+and the template-free counter (the period of whichever joint moves most, no thresholds; see
+:mod:`hepvision.reps.free`). The rule that picks the reported count, in order:
+
+1. The template's count is reported. It is the only one whose repetitions have a clinical
+   meaning (they reached the template's turn); the template-free count is evidence about it.
+2. ``count_confidence`` is ``high`` when the two agree, ``medium`` when they differ by one,
+   ``low`` otherwise, and ``low`` whenever the counted signal was measured in under
+   :data:`MIN_MEASURED_SHARE` of the frames with a person (framing, foreshortening, occlusion).
+
+The notes say what a patient or therapist can act on: the camera sees the wrong view for the
+template; movements were seen but did not reach the template's turn (with the movement's
+period and the template that counts them, when one in the library does); the counted signal
+was measurable in only part of the set.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from hepvision.analysis.free import count_reps_template_free
+from hepvision.analysis.records import CountCheck, Repetition
+from hepvision.analysis.sides import SideStream
+from hepvision.pose.types import PoseResult
+from hepvision.templates.schema import ExerciseTemplate
+from hepvision.vocabulary import View
+
+#: Below this share of the frames with a person, the counted signal's count is low confidence.
+MIN_MEASURED_SHARE = 0.6
+#: The template-free count that makes a count of 0 worth explaining.
+MIN_UNEXPLAINED = 2
+
+_VIEW_WORDS = {View.FRONT: "the front", View.SIDE_LEFT: "the side", View.SIDE_RIGHT: "the side",
+               View.OBLIQUE: "an angle", View.UNKNOWN: "an unknown angle"}
+
+
+@dataclass(frozen=True, slots=True)
+class _Evidence:
+    template_reps: int
+    free_reps: int
+    free_signal: str
+    free_period_ms: float
+    measured_share: float
+
+
+def cross_check(template: ExerciseTemplate, results: Sequence[PoseResult], reps: int,
+                partials: Sequence[Repetition], streams: Sequence[SideStream],
+                frames_with_pose: int, view: View) -> CountCheck:
+    """The count check of one analysed set (see the module docstring)."""
+    free = count_reps_template_free(results)
+    measured = 0
+    if streams:
+        finite = np.zeros(len(streams[0].raw), dtype=bool)
+        for s in streams:
+            finite |= np.isfinite(np.asarray(s.raw, dtype=np.float64))
+        measured = int(finite.sum())
+    share = measured / frames_with_pose if frames_with_pose else 0.0
+    ev = _Evidence(reps, free.reps, free.signal_name, free.period_ms, share)
+    diff = abs(reps - free.reps)
+    confidence = "high" if diff == 0 else ("medium" if diff == 1 else "low")
+    if share < MIN_MEASURED_SHARE:
+        confidence = "low"
+    notes = _notes(template, ev, partials, view)
+    return CountCheck(reps, free.reps, free.signal_name, confidence, round(share, 3),
+                      tuple(notes))
+
+
+def _notes(template: ExerciseTemplate, ev: _Evidence, partials: Sequence[Repetition],
+           view: View) -> list[str]:
+    notes = []
+    wrong = _wrong_view(template, view)
+    if wrong:
+        notes.append(wrong)
+    if ev.measured_share < MIN_MEASURED_SHARE:
+        notes.append(f"The {template.signal_name.replace('_', ' ')} could be measured in only "
+                     f"{ev.measured_share:.0%} of the frames with a person in view (part of "
+                     "the body out of the picture, hidden, or pointing at the camera); "
+                     "the count may miss repetitions.")
+    if ev.template_reps == 0 and ev.free_reps >= MIN_UNEXPLAINED:
+        period = f" about every {ev.free_period_ms / 1000:.1f} s" \
+            if ev.free_period_ms == ev.free_period_ms else ""
+        reason = (f" {len(partials)} of them started but did not reach the template's turn"
+                  if partials else "")
+        notes.append(f"{ev.free_reps} repeated movements were seen ({_pretty(ev.free_signal)}"
+                     f"{period}) but none counted as a {template.name.lower()}:{reason}. "
+                     "Check that the exercise and the camera view match the template.")
+    elif abs(ev.template_reps - ev.free_reps) >= 2 and ev.free_reps > 0:
+        notes.append(f"The template counted {ev.template_reps} and the template-free counter "
+                     f"{ev.free_reps} ({_pretty(ev.free_signal)}); the template's count is "
+                     "reported.")
+    return notes
+
+
+def _wrong_view(template: ExerciseTemplate, view: View) -> str | None:
+    needs = template.view
+    sideways = view in (View.SIDE_LEFT, View.SIDE_RIGHT)
+    if needs == "side" and view is View.FRONT or needs == "front" and sideways:
+        return (f"The {template.name.lower()} template needs a {needs} view; the camera saw "
+                f"the patient from {_VIEW_WORDS[view]}.")
+    return None
+
+
+def _pretty(signal: str) -> str:
+    if not signal:
+        return "no clear joint"
+    name, _, side = signal.rpartition("_")
+    return f"{side} {name.replace('_', ' ')}" if side in ("left", "right") else signal
