@@ -168,6 +168,9 @@ class ExerciseRecord(_Wire):
 class SessionRecord(_Wire):
     """One finished exercise session, identified by a client-generated UUID.
 
+    ``exercises`` is empty only for a session stopped early before any set (pain at or above
+    the stop threshold before starting): it is still uploaded, for its pain ratings.
+
     ``session_id`` is the idempotency key: uploading the same record twice stores it once.
     """
 
@@ -182,7 +185,14 @@ class SessionRecord(_Wire):
     pain_after: Pain | None = None
     stopped_early: bool = False
     stop_reason: Message | None = None
-    exercises: Annotated[list[ExerciseRecord], Field(min_length=1, max_length=MAX_EXERCISES)]
+    exercises: Annotated[list[ExerciseRecord], Field(max_length=MAX_EXERCISES)]
+
+    @model_validator(mode="after")
+    def _empty_only_if_stopped(self) -> SessionRecord:
+        if not self.exercises and not self.stopped_early:
+            raise ValueError("a session with no exercises must be stopped early "
+                             "(stopped_early: a pain stop before the first set)")
+        return self
 
     @model_validator(mode="after")
     def _times(self) -> SessionRecord:
