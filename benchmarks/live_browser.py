@@ -15,7 +15,7 @@ Prints a table and writes ``benchmarks/results/live_browser.json``. The numbers 
 the machine and on whatever else runs on it (Chromium decodes, draws and encodes on the same
 cores as the pose model).
 
-    python benchmarks/live_browser.py [--seconds 20] [--clip FILE] [--exercise squat]
+    python -m benchmarks.live_browser [--seconds 20] [--clip FILE] [--exercise squat]
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 from hepvision import __version__
-from hepvision.app.fakecam import CHROMIUM_ARGS, clip_to_y4m
+from tests.support.fakecam import CHROMIUM_ARGS, clip_to_y4m
 
 REPO = Path(__file__).resolve().parents[1]
 CLIP = REPO.parent / "shared/data/videos/squat_wide_front_20reps_counter_rjsong.mp4"

@@ -13,8 +13,8 @@ Loopback only. For each database (SQLite file; PostgreSQL when ``--postgres-url`
 
 Prints a table and writes ``benchmarks/results/server_load.json``.
 
-    python benchmarks/server_load.py                      # SQLite, + PostgreSQL if the env is set
-    eval "$(bash .ci/postgres.sh)"; python benchmarks/server_load.py --sessions 100000
+    python -m benchmarks.server_load                      # SQLite, + PostgreSQL if the env is set
+    eval "$(bash .ci/postgres.sh)"; python -m benchmarks.server_load --sessions 100000
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ from hepvision.server.core.config import Settings
 from hepvision.server.data import accounts, sessions as session_data
 from hepvision.server.models import ExerciseSession, SessionExercise, TransmissionDay
 from hepvision.server.schemas import PatientCreate
-from hepvision.wire.examples import example_session_record
+from tests.support.session_records import example_session_record
 from hepvision.wire.session import SessionRecord
 
 SECRET = "benchmark-secret-0123456789abcdef"

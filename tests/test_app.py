@@ -20,7 +20,7 @@ from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
 from hepvision.app import AppSettings, create_app
-from hepvision.app.fakecam import clip_to_y4m, write_y4m
+from tests.support.fakecam import clip_to_y4m, write_y4m
 from hepvision.app.protocol import FrameHeader, ProtocolError, pack_frame, parse_frame
 from hepvision.capture.frames import Frame
 from hepvision.live.record import LOCAL_FIELDS, wire_part

@@ -46,7 +46,7 @@ import cv2
 import numpy as np
 import pytest
 
-from hepvision.app.fakecam import CHROMIUM_ARGS, FakeClip, clip_to_y4m
+from tests.support.fakecam import CHROMIUM_ARGS, FakeClip, clip_to_y4m
 from hepvision.live.record import LOCAL_FIELDS, wire_part
 from hepvision.wire.session import SessionRecord
 

@@ -1,7 +1,7 @@
 """The bundled BlazePose model files in ``models/``: manifest, ONNX contract, real detections.
 
 The ONNX models must match ONNX Runtime vs TFLite to 1e-3 relative (checked at build time by
-``models/build_models.py --verify``; the TFLite interpreter is not a test dependency). These
+``tools/models/build_models.py --verify``; the TFLite interpreter is not a test dependency). These
 tests check what the rest of hepvision relies on: digests, input/output names and shapes, and
 that the models find the person in a real frame of the shared squat video.
 """

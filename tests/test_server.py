@@ -33,7 +33,7 @@ from hepvision.server.models import (
     SessionExercise,
     TransmissionDay,
 )
-from hepvision.wire.examples import example_session_record
+from tests.support.session_records import example_session_record
 
 SECRET = "test-secret-key-0123456789abcdef"
 TEMPLATES = {"squat", "bridge", "shoulder_abduction", "heel_slide"}

@@ -23,7 +23,7 @@ from hepvision.server.data import accounts
 from hepvision.server.models import ExerciseSession, TransmissionDay
 from hepvision.server.schemas import PatientCreate
 from hepvision.upload.outbox import Outbox, enqueue_session
-from hepvision.wire.examples import example_session_record
+from tests.support.session_records import example_session_record
 
 N_SESSIONS = 150
 SECRET = "durability-secret-0123456789"

@@ -21,7 +21,7 @@ from hepvision.upload.errors import DeviceRevokedError, TransportError, UploadEr
 from hepvision.upload.outbox import Outbox, enqueue_session
 from hepvision.upload.sync import Backoff, sync
 from hepvision.upload.transport import MockTransport, Request, Response
-from hepvision.wire.examples import example_session_record
+from tests.support.session_records import example_session_record
 
 SERVER = "http://clinic.test"
 

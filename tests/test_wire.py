@@ -11,7 +11,7 @@ import pytest
 from pydantic import ValidationError
 
 from hepvision.wire import SessionRecord, session_record_from_track_report
-from hepvision.wire.examples import example_session_record
+from tests.support.session_records import example_session_record
 from hepvision.wire.session import MAX_REPS_PER_SET, MAX_SETS
 
 

@@ -73,7 +73,7 @@ def _verified(path: Path, expected: str) -> None:
     if actual != expected:
         raise ModelError(
             f"model {path.name} fails its SHA-256 check (expected {expected[:12]}..., "
-            f"found {actual[:12]}...); reinstall hepvision or run models/build_models.py"
+            f"found {actual[:12]}...); reinstall hepvision or run tools/models/build_models.py"
         )
 
 

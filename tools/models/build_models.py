@@ -1,6 +1,6 @@
 """Regenerate the bundled BlazePose model files from the official ``mediapipe`` wheel.
 
-Writes into the directory holding this script (or ``--out``):
+Writes into the repository's ``models/`` directory (or ``--out``):
 
 - ``pose_detection.onnx``, ``pose_landmark_full.onnx``: ONNX conversions (``tflite_to_onnx``)
   of the wheel's ``pose_detection.tflite`` and ``pose_landmark_full.tflite``;
@@ -16,7 +16,7 @@ fixed timestamp and the manifest is written with sorted keys.
 
 Usage::
 
-    python models/build_models.py [--wheel PATH] [--metadata-venv DIR] [--verify]
+    python tools/models/build_models.py [--wheel PATH] [--metadata-venv DIR] [--verify]
 
 Without ``--wheel`` it runs ``pip download --no-deps mediapipe==0.10.21`` into a temporary
 directory. Without ``--metadata-venv`` it creates the mediapipe 0.10.21 environment in a
@@ -43,13 +43,15 @@ from pathlib import Path
 
 import numpy as np
 import onnxruntime as ort
-import tflite_to_onnx  # the sibling module: this script runs as `python models/build_models.py`
+import tflite_to_onnx  # the sibling module (run as `python tools/models/build_models.py`)
 
 log = logging.getLogger("build_models")
 
 MEDIAPIPE_VERSION = "0.10.21"
 LICENCE = "Apache-2.0"
 HERE = Path(__file__).resolve().parent
+#: The bundled models' directory (installed as package data ``hepvision._models``).
+MODELS_DIR = HERE.parents[1] / "models"
 ZIP_DATE_TIME = (1980, 1, 1, 0, 0, 0)
 ZIP_ALIGNMENT = 64  # TFLite models inside the .task start at aligned offsets (mmap friendly)
 
@@ -224,25 +226,25 @@ def build(wheel: Path, out: Path, venv: Path, work: Path, check: bool) -> None:
     sources = {
         "pose_detection.onnx": (
             f"{wheel_desc}: {DETECTOR.wheel_path} (sha256 {DETECTOR.sha256}), converted by "
-            "models/tflite_to_onnx.py (float16 weights widened, sparse weights densified, "
+            "tools/models/tflite_to_onnx.py (float16 weights widened, sparse weights densified, "
             "NHWC interface kept)"
         ),
         "pose_landmark_full.onnx": (
             f"{wheel_desc}: {LANDMARK.wheel_path} (sha256 {LANDMARK.sha256}), converted by "
-            "models/tflite_to_onnx.py (float16 weights widened, NHWC interface kept)"
+            "tools/models/tflite_to_onnx.py (float16 weights widened, NHWC interface kept)"
         ),
         "pose_landmarker_full.task": (
             f"{wheel_desc}: zip (stored, fixed timestamps) of pose_detector.tflite = "
             f"{DETECTOR.wheel_path} unchanged (sha256 {DETECTOR.sha256}) and "
             f"pose_landmarks_detector.tflite = {LANDMARK.wheel_path} (sha256 {LANDMARK.sha256}) "
-            f"with TFLite metadata added by models/add_tflite_metadata.py under mediapipe "
+            f"with TFLite metadata added by tools/models/add_tflite_metadata.py under mediapipe "
             f"{MEDIAPIPE_VERSION} (RGB image input, NormalizationOptions mean 0 std 255; "
             f"result sha256 {sha256_bytes(landmark_md)})"
         ),
         "LICENSE.mediapipe.txt": f"{wheel_desc}: {LICENSE_PATH}",
     }
     manifest = {
-        "generator": "models/build_models.py",
+        "generator": "tools/models/build_models.py",
         "mediapipe_wheel": {"name": wheel.name, "sha256": wheel_sha},
         "files": {
             name: {"sha256": sha256_bytes(data), "source": sources[name], "licence": LICENCE}
@@ -261,7 +263,7 @@ def build(wheel: Path, out: Path, venv: Path, work: Path, check: bool) -> None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--wheel", type=Path, help=f"mediapipe {MEDIAPIPE_VERSION} wheel")
-    parser.add_argument("--out", type=Path, default=HERE, help="output directory")
+    parser.add_argument("--out", type=Path, default=MODELS_DIR, help="output directory")
     parser.add_argument(
         "--metadata-venv",
         type=Path,

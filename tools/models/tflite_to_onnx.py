@@ -28,7 +28,7 @@ Method and limits:
   mode (TensorFlow's channel order).
 - The output is deterministic: serialising the same input twice gives identical bytes.
 
-Usage: ``python models/tflite_to_onnx.py IN.tflite OUT.onnx [--input-name input]
+Usage: ``python tools/models/tflite_to_onnx.py IN.tflite OUT.onnx [--input-name input]
 [--output-names a,b,...]``.
 """
 
