@@ -143,5 +143,6 @@ def test_pain_stop_before_any_exercise_reaches_the_therapist(
     assert [s["session_id"] for s in stored] == [record["session_id"]]
     pain = [a for a in clinic.alerts(patient_id) if a["kind"] == "pain"]
     assert [(a["session_id"], a["value"]) for a in pain] == [(record["session_id"], 9.0)]
-    page = clinic.client.get(f"/patients/{patient_id}/sessions/{record['session_id']}")
-    assert page.status_code == 200
+    for url in (f"/patients/{patient_id}", f"/patients/{patient_id}/export.csv",
+                f"/patients/{patient_id}/sessions/{record['session_id']}"):
+        assert clinic.client.get(url).status_code == 200, url
