@@ -79,7 +79,8 @@ class Outbox:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.damaged = False
-        self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        with self._guard():  # e.g. a data dir this user cannot write: one line, not a traceback
+            self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
         try:
             with self._guard():
                 self._check()
