@@ -32,8 +32,8 @@ from hepvision.analysis.constants import DEFAULT_CONSTANTS, CountingConstants
 from hepvision.analysis.crosscheck import cross_check
 from hepvision.analysis.hold import HoldTracker, compile_conditions
 from hepvision.analysis.records import ExerciseAnalysis, FrameFeedback, Repetition
-from hepvision.analysis.repdetail import build_repetition, judged_peak
-from hepvision.analysis.sides import RepGroup, RepMerger, SideStream
+from hepvision.analysis.repdetail import MOVED_SHARE, build_repetition, judged_peak
+from hepvision.analysis.sides import RepGroup, RepMerger, SideStream, bilateral_ok
 from hepvision.analysis.signal import SignalReader
 from hepvision.filters.offline import smooth_for_summary
 from hepvision.form.cues import DEFAULT_MIN_GAP_MS, CueScheduler
@@ -152,7 +152,13 @@ class ExerciseAnalyzer:
         for stream in self._streams:
             reading = self._reader.read(usable, stream.side)
             measured = measured or reading.value == reading.value
-            smooth, event = stream.feed(ts, reading.value, reading.confidence, reading.world)
+            smooth, event = stream.feed(ts, reading)
+            if event is not None and event.counted and self._side is TemplateSide.BOTH \
+                    and len(self._streams) == 2:
+                other = self._streams[1] if stream is self._streams[0] else self._streams[0]
+                if not bilateral_ok(event, other, settings, MOVED_SHARE):
+                    event = dataclasses.replace(event, counted=False,
+                                                reason="other_side_short")
             if event is not None:
                 group = self._merger.add(stream.side, event)
                 if group is not None:

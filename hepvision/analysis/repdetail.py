@@ -86,15 +86,16 @@ def _side_rom(stream: SideStream, group: RepGroup, settings: CounterSettings) ->
 
 
 def _source_near(stream: SideStream, k: int, half: int = 4) -> tuple[str, float]:
-    """Which landmarks read the samples around index ``k``, and their mean confidence."""
+    """Which landmarks read the samples around index ``k`` (``image``, ``world``, ``mixed``),
+    and their mean confidence; ``none`` when nothing was measured there."""
     if k < 0:
         return "none", 0.0
     idx = [i for i in range(max(0, k - half), min(len(stream.raw), k + half + 1))
            if stream.raw[i] == stream.raw[i]]
     if not idx:
         return "none", 0.0
-    world = sum(stream.world[i] for i in idx)
-    source = "world" if world == len(idx) else ("image" if world == 0 else "mixed")
+    kinds = {stream.source[i] for i in idx}
+    source = kinds.pop() if len(kinds) == 1 else "mixed"
     return source, float(np.mean([stream.confidence[i] for i in idx]))
 
 

@@ -6,9 +6,12 @@ Every repetition template with more than one possible side (``both``, ``alternat
 one rule: **two excursions whose turning points fall inside each other's span are one
 movement.** Then
 
-- ``both``: both sides moving together are one bilateral repetition; a repetition that only one
-  side made, while the other side was seen and stayed still, is reported on its working side (a
-  one-arm raise scored with a two-arm template is never averaged with the resting arm);
+- ``both``: both sides moving together are one bilateral repetition, and it is judged on both:
+  when the other side moved too, the mean of the two sides' peaks must pass the turn (a lunge in
+  which one knee wobbles past the turn while the other stays shallow is no repetition); a
+  repetition that only one side made, while the other side was seen and stayed still, counts on
+  its working side (a one-arm raise scored with a two-arm template is never averaged with the
+  resting arm);
 - ``alternating`` / ``either``: a left and a right turning point cannot coincide, so coinciding
   excursions are one repetition of the side that moved more (its range from its own rest); the
   other is sympathetic motion (the stance hip of a leaning patient, the resting arm swaying);
@@ -20,8 +23,10 @@ already counted one of the other side adds nothing to the count.
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 
+from hepvision.analysis.signal import SignalReading
 from hepvision.filters.one_euro import OneEuroScalar
 from hepvision.reps.state_machine import CounterSettings, RepEvent, RepStateMachine
 from hepvision.vocabulary import Side, TemplateSide
@@ -37,8 +42,10 @@ class SideStream:
 
     Attributes:
         side: the body side.
-        times: (T,) ms of every frame fed; raw: the unfiltered reading (NaN: not measurable);
-        confidence: the reading's confidence 0..1; world: True where world landmarks read it.
+        times: (T,) ms of every frame fed; raw: the unfiltered honest reading (NaN: not
+        measurable; ROM uses only these); confidence: the reading's confidence 0..1; source:
+        which landmarks read it (``image``, ``world``, ``reach``, ``none``); counted: the value
+        the counter followed (the reading, or its reach estimate).
     """
 
     side: Side
@@ -48,20 +55,21 @@ class SideStream:
     times: list[int] = field(default_factory=list)
     raw: list[float] = field(default_factory=list)
     confidence: list[float] = field(default_factory=list)
-    world: list[bool] = field(default_factory=list)
+    source: list[str] = field(default_factory=list)
+    counted: list[float] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.filter = OneEuroScalar(SIGNAL_MIN_CUTOFF_HZ, SIGNAL_BETA)
         self.machine = RepStateMachine(self.settings)
 
-    def feed(self, t_ms: int, value: float, confidence: float,
-             world: bool) -> tuple[float, RepEvent | None]:
+    def feed(self, t_ms: int, reading: SignalReading) -> tuple[float, RepEvent | None]:
         """Record one reading; the filtered value and the excursion it finished, if any."""
         self.times.append(t_ms)
-        self.raw.append(value)
-        self.confidence.append(confidence)
-        self.world.append(world)
-        smooth = self.filter(value, t_ms)
+        self.raw.append(reading.value)
+        self.confidence.append(reading.confidence)
+        self.source.append(reading.source)
+        self.counted.append(reading.count_value)
+        smooth = self.filter(reading.count_value, t_ms)
         return smooth, self.machine.update(t_ms, smooth)
 
 
@@ -72,6 +80,23 @@ def amplitude(event: RepEvent, rising: bool) -> float:
     if not base == base:
         return 0.0
     return abs(event.peak_value - base)
+
+
+def bilateral_ok(event: RepEvent, other: SideStream, settings: CounterSettings,
+                 moved_share: float) -> bool:
+    """For a ``both`` template: does a repetition counted on one side stand, given the other
+    side over the same span? Yes when the other side was not measured or stayed still (a
+    one-sided repetition), else when the mean of the two peaks passes the turn."""
+    i0 = bisect.bisect_left(other.times, event.start_ms)
+    i1 = bisect.bisect_right(other.times, event.end_ms)
+    seen = [v for v in other.counted[i0:i1] if v == v]
+    if len(seen) < max(3, (i1 - i0) // 2):
+        return True
+    if max(seen) - min(seen) < moved_share * settings.min_amplitude:
+        return True
+    other_peak = max(seen) if settings.rising else min(seen)
+    mean = (event.peak_value + other_peak) / 2.0
+    return mean >= settings.turn if settings.rising else mean <= settings.turn
 
 
 def coincide(a: RepEvent, b: RepEvent) -> bool:

@@ -82,10 +82,12 @@ _SIDE_IDS = {side: side_ids(side) for side in Side}
 
 
 class Source(str, Enum):
-    """Which landmarks a reading came from."""
+    """Which landmarks a reading came from. REACH: a hinge angle estimated from the distance
+    between its end points (see :func:`reach_angle`); good enough to count with, never ROM."""
 
     IMAGE = "image"
     WORLD = "world"
+    REACH = "reach"
 
 
 @dataclass(frozen=True, slots=True)
@@ -307,37 +309,37 @@ def measure_angle(
     if not vis >= MIN_VISIBILITY:
         if name in _UPPER_BODY_FALLBACK and source is not Source.WORLD:
             return _measure_upper_body(frame, name, side)
-        return _unmeasurable(name, side, source or Source.IMAGE, Unmeasurable.NOT_VISIBLE)
+        return unmeasurable(name, side, source or Source.IMAGE, Unmeasurable.NOT_VISIBLE)
     if frame.world_m is not None and name in _PROJECTED:
         frac = in_plane_fraction(name, side, frame.world_m)
         if frac < MIN_IN_PLANE_FRACTION:
-            return _unmeasurable(name, side, source or Source.IMAGE, Unmeasurable.OUT_OF_PLANE)
+            return unmeasurable(name, side, source or Source.IMAGE, Unmeasurable.OUT_OF_PLANE)
     factor = plane_factor(name, side, frame)
     short = foreshortened(frame.segment_ratio, name, side)
     image_ok = factor >= MIN_IMAGE_PLANE_FACTOR and not short
     if source is Source.IMAGE or (source is None and image_ok):
         if not image_ok:
-            return _unmeasurable(name, side, Source.IMAGE, Unmeasurable.FORESHORTENED if short
+            return unmeasurable(name, side, Source.IMAGE, Unmeasurable.FORESHORTENED if short
                                  and factor >= MIN_IMAGE_PLANE_FACTOR else Unmeasurable.WRONG_VIEW)
         value = image_angle_deg(name, side, frame.image_px)
         conf = vis * factor * square_ratio(frame.segment_ratio, name, side)
         src = Source.IMAGE
     else:
         if frame.world_m is None:
-            return _unmeasurable(name, side, Source.WORLD, Unmeasurable.FORESHORTENED if short
+            return unmeasurable(name, side, Source.WORLD, Unmeasurable.FORESHORTENED if short
                                  else Unmeasurable.WRONG_VIEW)
         agreement = world_agreement(frame.world_m, short, _SIDE_IDS[side])
         if agreement < 0.0:
-            return _unmeasurable(name, side, Source.WORLD, Unmeasurable.FORESHORTENED)
+            return unmeasurable(name, side, Source.WORLD, Unmeasurable.FORESHORTENED)
         value = world_angle_deg(name, side, frame.world_m)
         conf = vis * WORLD_TRUST * (0.5 + 0.5 * factor) * agreement
         src = Source.WORLD
     if not value == value:
-        return _unmeasurable(name, side, src, Unmeasurable.DEGENERATE)
+        return unmeasurable(name, side, src, Unmeasurable.DEGENERATE)
     return AngleReading(name, side, plane, value, conf, src)
 
 
-def _unmeasurable(name: AngleName, side: Side, source: Source,
+def unmeasurable(name: AngleName, side: Side, source: Source,
                   reason: Unmeasurable) -> AngleReading:
     return AngleReading(name, side, name.plane, _NAN, 0.0, source, reason)
 
