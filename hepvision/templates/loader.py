@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import tomllib
 from functools import cache
-from importlib import resources
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -15,17 +14,18 @@ from hepvision.templates.schema import ExerciseTemplate
 
 
 def exercises_dir() -> Path:
-    """The directory holding ``<id>.toml`` templates (package data, else the repo's)."""
-    try:
-        path = Path(str(resources.files("hepvision._exercises")))
+    """The directory holding ``<id>.toml`` templates.
+
+    An installed wheel has them in ``hepvision/_exercises`` (package data); a source checkout
+    (or an editable install) in the repository's top-level ``exercises/``.
+    """
+    package_root = Path(__file__).resolve().parents[1]
+    candidates = (package_root / "_exercises", package_root.parent / "exercises")
+    for path in candidates:
         if path.is_dir() and any(path.glob("*.toml")):
             return path
-    except ModuleNotFoundError:
-        pass
-    repo = Path(__file__).resolve().parents[2] / "exercises"
-    if repo.is_dir():
-        return repo
-    raise TemplateError(f"exercise template directory not found ({repo}); reinstall hepvision")
+    raise TemplateError("exercise template directory not found in "
+                        f"{' or '.join(map(str, candidates))}; reinstall hepvision")
 
 
 def list_templates(directory: Path | None = None) -> list[str]:
