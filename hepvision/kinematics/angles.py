@@ -45,9 +45,11 @@ from hepvision.kinematics.definitions import (
     side_ids,
 )
 from hepvision.kinematics.foreshortening import (
+    HINGES,
     SegmentKey,
     SegmentTracker,
     foreshortened,
+    hinge_in_depth_deg,
     square_ratio,
     world_agreement,
 )
@@ -328,6 +330,13 @@ def measure_angle(
         if frame.world_m is None:
             return unmeasurable(name, side, Source.WORLD, Unmeasurable.FORESHORTENED if short
                                  else Unmeasurable.WRONG_VIEW)
+        if short and name in HINGES and frame.segment_ratio:
+            value = hinge_in_depth_deg(frame.image_px, frame.world_m, frame.segment_ratio,
+                                       name, side, _SIDE_IDS[side])
+            if not value == value:
+                return unmeasurable(name, side, Source.WORLD, Unmeasurable.FORESHORTENED)
+            conf = vis * WORLD_TRUST * square_ratio(frame.segment_ratio, name, side)
+            return AngleReading(name, side, plane, value, conf, Source.WORLD)
         agreement = world_agreement(frame.world_m, short, _SIDE_IDS[side])
         if agreement < 0.0:
             return unmeasurable(name, side, Source.WORLD, Unmeasurable.FORESHORTENED)

@@ -175,3 +175,54 @@ def world_agreement(world_m: Sequence[Sequence[float]] | None,
             return -1.0
         worst = max(worst, abs(math.hypot(dx, dy) / length - ratio))
     return 1.0 - worst / WORLD_AGREEMENT if worst <= WORLD_AGREEMENT else -1.0
+
+
+#: Hinge angles and the (proximal, joint, distal) parts of their side's landmark ids.
+HINGES: dict[AngleName, tuple[int, int, int]] = {
+    AngleName.ELBOW_FLEXION: (0, 1, 2), AngleName.KNEE_FLEXION: (3, 4, 5)}
+#: A running maximum of a jittering length over-reads its square-on length by about the
+#: jitter (BlazePose limb lengths jitter 3-5 % frame to frame): a segment reading this share of
+#: its maximum is taken as square on when its depth is rebuilt.
+MAX_BIAS = 0.95
+#: World landmarks tell which way a foreshortened segment points only when they too see it
+#: turned out of the image plane by at least this share of its length.
+MIN_WORLD_DEPTH_SHARE = 0.3
+
+
+def hinge_in_depth_deg(points_px: Sequence[Sequence[float]],
+                       world_m: Sequence[Sequence[float]] | None,
+                       ratios: dict[SegmentKey, float], name: AngleName, side: Side,
+                       ids: Sequence[int]) -> float:
+    """A hinge angle (elbow, knee flexion) rebuilt in 3D from the image and the segments'
+    foreshortening, with world landmarks used only for which way each segment points (toward or
+    away from the camera): each segment is (ratio x its image direction, +-sqrt(1 - ratio^2)),
+    and flexion is the angle between the two. The image fixes the directions and how far each
+    segment turns out of the image plane; monocular depth only has to get a sign right. NaN
+    when world landmarks are missing or do not see the foreshortened segment out of the plane
+    (they would be guessing the sign)."""
+    parts = HINGES[name]
+    if world_m is None:
+        return math.nan
+    vectors = []
+    for seg, (a, b) in zip(ANGLE_SEGMENTS[name], ((parts[0], parts[1]), (parts[1], parts[2])),
+                           strict=True):
+        pa, pb = points_px[ids[a]], points_px[ids[b]]
+        dx, dy = pb[0] - pa[0], pb[1] - pa[1]
+        n = math.hypot(dx, dy)
+        c = min(1.0, ratios.get((side, seg), 1.0))
+        wa, wb = world_m[ids[a]], world_m[ids[b]]
+        w = (wb[0] - wa[0], wb[1] - wa[1], wb[2] - wa[2])
+        wl = math.sqrt(w[0] * w[0] + w[1] * w[1] + w[2] * w[2])
+        if not (n > 0.0 and wl > 0.0):
+            return math.nan
+        c = min(1.0, c / MAX_BIAS)
+        depth = math.sqrt(max(0.0, 1.0 - c * c))
+        if abs(w[2]) / wl < MIN_WORLD_DEPTH_SHARE:
+            if c < MIN_SQUARE_RATIO:  # the image sees depth that world does not: no sign
+                return math.nan
+            depth = 0.0  # both see it nearly in the image plane: its jitter is not depth
+        sign = 1.0 if w[2] >= 0.0 else -1.0
+        vectors.append((c * dx / n, c * dy / n, sign * depth))
+    u, f = vectors
+    dot = max(-1.0, min(1.0, u[0] * f[0] + u[1] * f[1] + u[2] * f[2]))
+    return math.degrees(math.acos(dot))

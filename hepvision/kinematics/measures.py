@@ -43,6 +43,7 @@ Definitions (see :class:`MeasureName`):
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from hepvision.kinematics.angles import (
     MIN_IMAGE_PLANE_FACTOR,
@@ -123,6 +124,28 @@ def measure_landmarks(name: MeasureName, side: Side) -> tuple[int, ...]:
     return (own[_S], opp[_S], own[_H], opp[_H])  # TRUNK_ROTATION
 
 
+def _knee_valgus(h: Any, k: Any, a: Any, oh: Any) -> float:
+    """FPPA from image points: hip, knee, ankle and the other hip (see the module docstring)."""
+    bend = 180.0 - interior2(h, k, a)
+    # Medial = toward the other hip: the knee's offset from the hip-ankle line.
+    ax, ay = a[0] - h[0], a[1] - h[1]
+    cross_knee = ax * (k[1] - h[1]) - ay * (k[0] - h[0])
+    cross_mid = ax * (oh[1] - h[1]) - ay * (oh[0] - h[0])
+    return bend if cross_knee * cross_mid > 0.0 else -bend
+
+
+def _hip_sag(frame: FramePoints, own: tuple[int, ...]) -> float:
+    """Body-line bend at the hip, world landmarks when present, else image points."""
+    w = frame.world_m
+    pts = w if w is not None else frame.image_px
+    s, h, a = pts[own[_S]], pts[own[_H]], pts[own[_A]]
+    bend = 180.0 - (interior3(s, h, a) if w is not None else interior2(s, h, a))
+    ax, ay = a[0] - s[0], a[1] - s[1]
+    t = ((h[0] - s[0]) * ax + (h[1] - s[1]) * ay) / (ax * ax + ay * ay or _NAN)
+    below = h[1] - (s[1] + t * ay)
+    return bend if below >= 0.0 else -bend  # y points down in both frames
+
+
 def measure(frame: FramePoints, name: MeasureName, side: Side) -> float:
     """The value of ``name`` on ``side`` in this frame; NaN when not measurable."""
     if not _visible(frame, measure_landmarks(name, side)):
@@ -132,27 +155,9 @@ def measure(frame: FramePoints, name: MeasureName, side: Side) -> float:
     if name is MeasureName.KNEE_VALGUS:
         if not facing_factor(frame) >= _MIN_FPPA_FACING:
             return _NAN
-        h, k, a, oh = p[own[_H]], p[own[_K]], p[own[_A]], p[opp[_H]]
-        bend = 180.0 - interior2(h, k, a)
-        # Medial = toward the other hip: the knee's offset from the hip-ankle line.
-        ax, ay = a[0] - h[0], a[1] - h[1]
-        cross_knee = ax * (k[1] - h[1]) - ay * (k[0] - h[0])
-        cross_mid = ax * (oh[1] - h[1]) - ay * (oh[0] - h[0])
-        return bend if cross_knee * cross_mid > 0.0 else -bend
+        return _knee_valgus(p[own[_H]], p[own[_K]], p[own[_A]], p[opp[_H]])
     if name is MeasureName.HIP_SAG:
-        pts = w if w is not None else p
-        s, h, a = pts[own[_S]], pts[own[_H]], pts[own[_A]]
-        if w is not None:
-            bend = 180.0 - interior3(s, h, a)
-            ax, ay = a[0] - s[0], a[1] - s[1]
-            t = ((h[0] - s[0]) * ax + (h[1] - s[1]) * ay) / (ax * ax + ay * ay or _NAN)
-            below = h[1] - (s[1] + t * ay)
-        else:
-            bend = 180.0 - interior2(s, h, a)
-            ax, ay = a[0] - s[0], a[1] - s[1]
-            t = ((h[0] - s[0]) * ax + (h[1] - s[1]) * ay) / (ax * ax + ay * ay or _NAN)
-            below = h[1] - (s[1] + t * ay)
-        return bend if below >= 0.0 else -bend  # y points down in both frames
+        return _hip_sag(frame, own)
     if name is MeasureName.TRUNK_INCLINE:
         if w is not None:
             v = sub3(w[own[_S]], w[own[_H]])

@@ -12,15 +12,12 @@ from hepvision.kinematics.angles import (
     unmeasurable,
 )
 from hepvision.kinematics.definitions import side_ids
-from hepvision.kinematics.foreshortening import ANGLE_SEGMENTS
+from hepvision.kinematics.foreshortening import ANGLE_SEGMENTS, HINGES
 from hepvision.vocabulary import AngleName, Side, Unmeasurable
 
 _SIDE_IDS = {side: side_ids(side) for side in Side}
 
 
-#: Hinge angles and the (proximal, joint, distal) parts of :func:`side_ids` they bend at.
-_HINGES: dict[AngleName, tuple[int, int, int]] = {
-    AngleName.ELBOW_FLEXION: (0, 1, 2), AngleName.KNEE_FLEXION: (3, 4, 5)}
 #: Confidence of a reach estimate relative to an image reading.
 REACH_TRUST = 0.5
 
@@ -34,7 +31,7 @@ def reach_angle(frame: FramePoints, name: AngleName, side: Side) -> AngleReading
     push-up), but assumes the end-to-end line lies in the image plane, so it over-reads flexion
     when that line turns toward the camera: the counter may count with it (the movement's
     timing is right), ROM never uses it. NaN without segment history."""
-    parts = _HINGES.get(name)
+    parts = HINGES.get(name)
     ratios = frame.segment_ratio
     if parts is None or not ratios:
         return unmeasurable(name, side, Source.REACH, Unmeasurable.DEGENERATE)
