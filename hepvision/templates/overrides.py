@@ -135,12 +135,7 @@ def apply_overrides(template: ExerciseTemplate, overrides: TemplateOverrides,
     if overrides.side is not None:
         data["side"] = overrides.side
     if overrides.dosage is not None:
-        changes = overrides.dosage.model_dump(exclude_none=True)
-        if "per_day" in changes:
-            data["dosage"]["per_week"] = None
-        if "per_week" in changes:
-            data["dosage"]["per_day"] = None
-        data["dosage"].update(changes)
+        _layer_dosage(data["dosage"], overrides.dosage)
     data["form"] = [
         {**r, "limit": overrides.rule_limits.get(r["id"], r["limit"])}
         for r in data["form"] if r["id"] not in overrides.disabled_rules
@@ -155,3 +150,13 @@ def apply_overrides(template: ExerciseTemplate, overrides: TemplateOverrides,
         from hepvision.templates.loader import describe_errors
 
         raise TemplateError(f"{where}: invalid result: {describe_errors(exc)}") from exc
+
+
+def _layer_dosage(dosage: dict[str, Any], overrides: DosageOverrides) -> None:
+    """Replace single dosage fields; giving ``per_day`` clears ``per_week`` and the reverse."""
+    changes = overrides.model_dump(exclude_none=True)
+    if "per_day" in changes:
+        dosage["per_week"] = None
+    if "per_week" in changes:
+        dosage["per_day"] = None
+    dosage.update(changes)

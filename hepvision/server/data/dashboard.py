@@ -102,7 +102,8 @@ def inactivity_alert(last_day: date | None, today: date, *, created: date,
     idle = (today - since).days
     if idle < days:
         return None
-    what = f"no session for {idle} days" if last_day else f"no session since enrolment ({idle} days)"
+    what = (f"no session for {idle} days" if last_day
+            else f"no session since enrolment ({idle} days)")
     return DashboardAlert(kind="inactive", severity="warning", day=today, message=what)
 
 
@@ -163,12 +164,7 @@ def patient_overviews(db: Session, therapist: Therapist, *, pain_threshold: int,
     for r in rows:
         by_patient[r.patient_id].append(r)
 
-    ledger: dict[int, list[date]] = defaultdict(list)
-    for pid, day in db.execute(select(TransmissionDay.patient_id, TransmissionDay.day)
-                               .where(TransmissionDay.patient_id.in_(ids),
-                                      TransmissionDay.day >= lo.date() - timedelta(days=1))):
-        ledger[pid].append(day)
-
+    ledger = _ledger_days(db, ids, lo.date() - timedelta(days=1))
     out = []
     for p in patients:
         t = today[p.id]
@@ -185,6 +181,16 @@ def patient_overviews(db: Session, therapist: Therapist, *, pain_threshold: int,
             last_session_day=last.get(p.id), alerts=tuple(found),
             rtm=rtm_now(p.monitoring_start, t, ledger.get(p.id, []))))
     return out
+
+
+def _ledger_days(db: Session, ids: list[int], since: date) -> dict[int, list[date]]:
+    """The RTM ledger's days since ``since`` of each patient in ``ids``."""
+    ledger: dict[int, list[date]] = defaultdict(list)
+    for pid, day in db.execute(select(TransmissionDay.patient_id, TransmissionDay.day)
+                               .where(TransmissionDay.patient_id.in_(ids),
+                                      TransmissionDay.day >= since)):
+        ledger[pid].append(day)
+    return ledger
 
 
 def local_day(moment: datetime, patient: Patient) -> date:

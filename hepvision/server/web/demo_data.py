@@ -65,40 +65,16 @@ def history(*, start: date, days: int, timezone: str = "UTC", seed: int = 0,
         clock = time(hour=rng.choice((8, 9, 12, 18)), minute=rng.randrange(60))
         started = datetime.combine(day, clock, zone)
         frac = _progress(k, days)
-        exercises = []
+        exercises: list[dict[str, Any]] = []
         elapsed_s = 0.0
         for plan in plans:
             level = plan.start_rom_deg + (plan.end_rom_deg - plan.start_rom_deg) * frac
             level += rng.gauss(0.0, 2.0)
             sets = []
             for s in range(plan.sets):
-                reps = []
-                t_ms = 0
-                n = plan.reps if rng.random() > 0.1 else plan.reps - rng.randrange(1, 4)
-                for _ in range(n):
-                    peak = round(level + rng.gauss(0.0, plan.rep_sd_deg) - 1.5 * s, 1)
-                    conc, ecc = rng.randrange(900, 1500), rng.randrange(1000, 1800)
-                    reps.append({"start_ms": t_ms, "peak_ms": t_ms + conc,
-                                 "end_ms": t_ms + conc + ecc, "rom_start_deg": 4.0,
-                                 "rom_peak_deg": peak, "rom_range_deg": round(peak - 4.0, 1),
-                                 "concentric_ms": conc, "eccentric_ms": ecc, "hold_ms": 0,
-                                 "side": plan.side})
-                    t_ms += conc + ecc + 400
-                findings = []
-                if s == 0 and plan.exercise_id == "squat" and rng.random() < 0.33:
-                    findings.append({"rule_id": "knee_valgus", "severity": "caution",
-                                     "time_ms": reps[0]["peak_ms"] if reps else 0,
-                                     "rep_index": 0, "value": 14.0, "limit": 12.0,
-                                     "message": "Push your knees out over your toes."})
-                if s == 0 and rng.random() < 0.02:
-                    findings.append({"rule_id": "rom_cap", "severity": "stop", "time_ms": 0,
-                                     "rep_index": None, "value": None, "limit": None,
-                                     "message": "Stop: stay within the range your therapist "
-                                                "set."})
-                sets.append({"set_index": s, "reps": len(reps), "partial_reps": 0,
-                             "repetitions": reps, "holds": [], "findings": findings,
-                             "rest_s": 60.0})
-                elapsed_s += t_ms / 1000.0 + 60.0
+                one, took_s = _demo_set(rng, plan, s, level)
+                sets.append(one)
+                elapsed_s += took_s
             exercises.append({"exercise_id": plan.exercise_id, "template_sha256": None,
                               "model_sha256": {}, "backend": "onnx", "view": plan.view,
                               "side": plan.side, "angle_name": plan.angle_name,
@@ -114,3 +90,33 @@ def history(*, start: date, days: int, timezone: str = "UTC", seed: int = 0,
             "pain_after": pain_after, "stopped_early": False, "stop_reason": None,
             "exercises": exercises})
     return out
+
+
+def _demo_set(rng: random.Random, plan: ExercisePlan, s: int, level: float
+              ) -> tuple[dict[str, Any], float]:
+    """Set ``s`` of ``plan`` around ROM ``level``, and the seconds it took with its rest."""
+    reps = []
+    t_ms = 0
+    n = plan.reps if rng.random() > 0.1 else plan.reps - rng.randrange(1, 4)
+    for _ in range(n):
+        peak = round(level + rng.gauss(0.0, plan.rep_sd_deg) - 1.5 * s, 1)
+        conc, ecc = rng.randrange(900, 1500), rng.randrange(1000, 1800)
+        reps.append({"start_ms": t_ms, "peak_ms": t_ms + conc,
+                     "end_ms": t_ms + conc + ecc, "rom_start_deg": 4.0,
+                     "rom_peak_deg": peak, "rom_range_deg": round(peak - 4.0, 1),
+                     "concentric_ms": conc, "eccentric_ms": ecc, "hold_ms": 0,
+                     "side": plan.side})
+        t_ms += conc + ecc + 400
+    findings = []
+    if s == 0 and plan.exercise_id == "squat" and rng.random() < 0.33:
+        findings.append({"rule_id": "knee_valgus", "severity": "caution",
+                         "time_ms": reps[0]["peak_ms"] if reps else 0,
+                         "rep_index": 0, "value": 14.0, "limit": 12.0,
+                         "message": "Push your knees out over your toes."})
+    if s == 0 and rng.random() < 0.02:
+        findings.append({"rule_id": "rom_cap", "severity": "stop", "time_ms": 0,
+                         "rep_index": None, "value": None, "limit": None,
+                         "message": "Stop: stay within the range your therapist set."})
+    one = {"set_index": s, "reps": len(reps), "partial_reps": 0, "repetitions": reps,
+           "holds": [], "findings": findings, "rest_s": 60.0}
+    return one, t_ms / 1000.0 + 60.0

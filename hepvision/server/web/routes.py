@@ -40,7 +40,6 @@ from hepvision.server.web.library import LibraryEntry, library
 
 router = APIRouter(include_in_schema=False)
 
-SORT_KEYS = ("name", "adherence7", "adherence30", "last", "alerts", "rtm")
 SECURITY_HEADERS = {
     "Cache-Control": "no-store",
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; "
@@ -133,22 +132,10 @@ async def logout(request: Request, user: WebUserDep, db: SessionDep) -> Response
 
 # ---- patient list and enrolment ------------------------------------------------------------
 
-def _sort_value(row: dashboard.PatientOverview, key: str) -> tuple[int, Any]:
-    value: Any = {
-        "name": row.patient.display_name.lower(),
-        "adherence7": row.adherence_7d_pct,
-        "adherence30": row.adherence_30d_pct,
-        "last": row.last_session_day,
-        "alerts": (sum(a.severity == "high" for a in row.alerts), len(row.alerts)),
-        "rtm": row.rtm.days_with_data if row.rtm else None,
-    }[key]
-    return (0, value) if value is not None else (1, 0)
-
-
 @router.get("/patients")
 def patient_list(request: Request, user: WebUserDep, db: SessionDep, settings: SettingsDep,
                  q: str = "", sort: str = "alerts", dir: str = "") -> HTMLResponse:
-    sort = sort if sort in SORT_KEYS else "alerts"
+    sort = sort if sort in views.SORT_KEYS else "alerts"
     descending = (dir or ("asc" if sort == "name" else "desc")) == "desc"
     rows = dashboard.patient_overviews(db, user.therapist,
                                        pain_threshold=settings.pain_alert_threshold,
@@ -157,10 +144,10 @@ def patient_list(request: Request, user: WebUserDep, db: SessionDep, settings: S
     if needle:
         rows = [r for r in rows if needle in r.patient.display_name.lower()
                 or needle in (r.patient.external_ref or "").lower()]
-    present = [r for r in rows if _sort_value(r, sort)[0] == 0]
-    missing = [r for r in rows if _sort_value(r, sort)[0] == 1]
+    present = [r for r in rows if views.sort_value(r, sort)[0] == 0]
+    missing = [r for r in rows if views.sort_value(r, sort)[0] == 1]
     present.sort(key=lambda r: r.patient.display_name.lower())
-    present.sort(key=lambda r: _sort_value(r, sort)[1], reverse=descending)
+    present.sort(key=lambda r: views.sort_value(r, sort)[1], reverse=descending)
     missing.sort(key=lambda r: r.patient.display_name.lower())
     _read(db, user.therapist, None, "dashboard_patient_list")
 
@@ -256,7 +243,8 @@ def patient_page(request: Request, user: WebUserDep, patient: WebPatientDep, db:
         db, patient, pain_threshold=settings.pain_alert_threshold,
         rom_drop_deg=settings.rom_drop_alert_deg)]
     last = lines[-1].day if lines else sessions_last_day(db, patient)
-    idle = dashboard.inactivity_alert(last, today, created=dashboard.local_day(patient.created_at, patient))
+    idle = dashboard.inactivity_alert(last, today,
+                                      created=dashboard.local_day(patient.created_at, patient))
     if idle is not None:
         found.append(idle)
     rtm = reports.rtm(db, patient)

@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from hepvision.server.data.dashboard import SessionLine
+from hepvision.server.data.dashboard import PatientOverview, SessionLine
 from hepvision.server.models import Patient
 from hepvision.server.schemas import AdherenceRow, PrescriptionPublic
 from hepvision.server.web.clinical import normal_range
@@ -217,6 +217,23 @@ def _rep_numbers(sets: list[int]) -> list[int]:
         last = k
         out.append(n)
     return out
+
+
+#: Columns the patient list sorts by.
+SORT_KEYS = ("name", "adherence7", "adherence30", "last", "alerts", "rtm")
+
+
+def sort_value(row: PatientOverview, key: str) -> tuple[int, Any]:
+    """``row``'s sort key for column ``key``: (0, value), or (1, 0) when it has none."""
+    value: Any = {
+        "name": row.patient.display_name.lower(),
+        "adherence7": row.adherence_7d_pct,
+        "adherence30": row.adherence_30d_pct,
+        "last": row.last_session_day,
+        "alerts": (sum(a.severity == "high" for a in row.alerts), len(row.alerts)),
+        "rtm": row.rtm.days_with_data if row.rtm else None,
+    }[key]
+    return (0, value) if value is not None else (1, 0)
 
 
 def findings_of(record: dict[str, Any]) -> list[dict[str, Any]]:
