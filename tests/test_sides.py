@@ -134,3 +134,14 @@ def test_count_check_agrees_on_clean_motion():
     assert check.count_confidence == "high" and check.notes == ()
     assert check.measured_share > 0.95
     assert np.all(np.isfinite([r.rom_peak_deg for r in res.rep_details]))
+
+
+def test_an_exercise_scored_with_the_wrong_template_is_named():
+    # Lateral lunges seen from the front, scored with the (side-view) lunge template: no
+    # silent 0 - the report names the template that counts them.
+    rec = synthesize("lateral_lunge", reps=5, yaw_deg=0.0, noise=NoiseModel(), seed=2)
+    res = _analyse(rec.results, "lunge")
+    assert res.reps == 0
+    notes = " ".join(res.count_check.notes)
+    assert "lateral_lunge template counts 5" in notes
+    assert "the lunge template needs a side view" in notes

@@ -81,8 +81,10 @@ class ExerciseAnalyzer:
 
     def __init__(self, template: ExerciseTemplate, *, live: bool = False,
                  muted: bool = False, cue_gap_ms: int = DEFAULT_MIN_GAP_MS,
-                 constants: CountingConstants = DEFAULT_CONSTANTS) -> None:
+                 constants: CountingConstants = DEFAULT_CONSTANTS,
+                 check_count: bool = True) -> None:
         self.template = template
+        self._check_count = check_count
         self.live = live
         c = template.counter
         self._hold: HoldTracker | None = None
@@ -225,8 +227,9 @@ class ExerciseAnalyzer:
         findings = self._attach(self._form.finish(self._last_ms or 0), reps)
         t = self.template
         check = cross_check(t, self._results, len(reps), partials, self._streams,
-                            self._frames_with_pose, self._view.view) \
-            if self._hold is None else None
+                            self._frames_with_pose, self._view.view,
+                            None if self.live else self._recount) \
+            if self._hold is None and self._check_count else None
         return ExerciseAnalysis(
             t.id, t.content_sha256, t.signal_name, t.signal_unit, len(reps), tuple(reps),
             len(partials), tuple(partials), self._view.view.value, self._frames,
@@ -282,6 +285,13 @@ class ExerciseAnalyzer:
         for i, ids in per_rep.items():
             reps[i] = dataclasses.replace(reps[i], findings=tuple(ids))
         return out
+
+    def _recount(self, template: ExerciseTemplate) -> int:
+        """``template``'s count on this set's recording (for the cross-check's suggestion)."""
+        other = ExerciseAnalyzer(template, live=True, check_count=False)
+        for result in self._results:
+            other.update(result)
+        return other.finish().reps
 
     @staticmethod
     def _smoothed(stream: SideStream) -> np.ndarray | None:

@@ -13,13 +13,15 @@ and the template-free counter (the period of whichever joint moves most, no thre
 
 The notes say what a patient or therapist can act on: the camera sees the wrong view for the
 template; movements were seen but did not reach the template's turn (with the movement's
-period and the template that counts them, when one in the library does); the counted signal
-was measurable in only part of the set.
+period); the counted signal was measurable in only part of the set. When a set counted nothing
+although something was clearly repeated, the library's templates that count the same joint are
+tried on the recording, and those whose count matches the template-free one are named ("these
+look like lateral lunges ..., which the lateral_lunge template counts from the front").
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,7 +30,8 @@ from hepvision.analysis.free import count_reps_template_free
 from hepvision.analysis.records import CountCheck, Repetition
 from hepvision.analysis.sides import SideStream
 from hepvision.pose.types import PoseResult
-from hepvision.templates.schema import ExerciseTemplate
+from hepvision.templates.loader import list_templates, load_template
+from hepvision.templates.schema import AngleCounter, ExerciseTemplate
 from hepvision.vocabulary import View
 
 #: Below this share of the frames with a person, the counted signal's count is low confidence.
@@ -36,6 +39,7 @@ MIN_MEASURED_SHARE = 0.6
 #: The template-free count that makes a count of 0 worth explaining.
 MIN_UNEXPLAINED = 2
 
+_NEEDS = {"side": "a side view", "front": "a front view", "any": "any view"}
 _VIEW_WORDS = {View.FRONT: "the front", View.SIDE_LEFT: "the side", View.SIDE_RIGHT: "the side",
                View.OBLIQUE: "an angle", View.UNKNOWN: "an unknown angle"}
 
@@ -49,10 +53,16 @@ class _Evidence:
     measured_share: float
 
 
+#: Counts a template on the set's recording (the analyzer's own counter, no cross-check).
+Recount = Callable[[ExerciseTemplate], int]
+
+
 def cross_check(template: ExerciseTemplate, results: Sequence[PoseResult], reps: int,
                 partials: Sequence[Repetition], streams: Sequence[SideStream],
-                frames_with_pose: int, view: View) -> CountCheck:
-    """The count check of one analysed set (see the module docstring)."""
+                frames_with_pose: int, view: View, recount: Recount | None = None
+                ) -> CountCheck:
+    """The count check of one analysed set (see the module docstring); ``recount`` lets it
+    try other templates on an unexplained set (None: no suggestion)."""
     free = count_reps_template_free(results)
     measured = 0
     if streams:
@@ -67,6 +77,10 @@ def cross_check(template: ExerciseTemplate, results: Sequence[PoseResult], reps:
     if share < MIN_MEASURED_SHARE:
         confidence = "low"
     notes = _notes(template, ev, partials, view)
+    if reps == 0 and free.reps >= MIN_UNEXPLAINED and recount is not None:
+        hint = suggest_template(template, free.signal_name, free.reps, view, recount)
+        if hint:
+            notes.append(hint)
     return CountCheck(reps, free.reps, free.signal_name, confidence, round(share, 3),
                       tuple(notes))
 
@@ -111,3 +125,28 @@ def _pretty(signal: str) -> str:
         return "no clear joint"
     name, _, side = signal.rpartition("_")
     return f"{side} {name.replace('_', ' ')}" if side in ("left", "right") else signal
+
+
+def suggest_template(template: ExerciseTemplate, free_signal: str, free_reps: int, view: View,
+                     recount: Recount) -> str | None:
+    """Name the library templates that count what was seen: those counting the same joint
+    angle as the template-free counter's signal, whose count on this recording is within one of
+    the template-free count."""
+    angle = free_signal.rsplit("_", 1)[0]
+    matches = []
+    for tid in list_templates():
+        if tid == template.id:
+            continue
+        other = load_template(tid)
+        c = other.counter
+        if not isinstance(c, AngleCounter) or c.angle.value != angle:
+            continue
+        n = recount(other)
+        if n >= MIN_UNEXPLAINED and abs(n - free_reps) <= 1:
+            matches.append((abs(n - free_reps), tid, other, n))
+    if not matches:
+        return None
+    _, tid, other, n = min(matches, key=lambda m: (m[0], m[1]))
+    return (f"This looks like {other.name.lower()}, seen from {_VIEW_WORDS[view]}: the {tid} "
+            f"template counts {n} of them ({_NEEDS[other.view]}); the {template.id} template "
+            f"needs {_NEEDS[template.view]}.")
