@@ -53,25 +53,11 @@ from hepvision.kinematics.foreshortening import (
     square_ratio,
     world_agreement,
 )
-from hepvision.kinematics.geometry import (
-    Vec2,
-    cross3,
-    dot2,
-    dot3,
-    frame_angle2,
-    interior2,
-    mid2,
-    perp2,
-    sub2,
-    sub3,
-    unit2,
-    unit3,
-    wrap_deg,
-)
+from hepvision.kinematics.geometry import Points, cross3, dot3, sub3, unit3
+from hepvision.kinematics.image import image_angle_deg
 from hepvision.kinematics.view import ViewEstimate, estimate_view
 from hepvision.kinematics.world import body_axes, world_angle_deg
 from hepvision.pose.types import PoseResult
-from hepvision.vocabulary import PoseLandmark as L
 
 #: Landmarks below this visibility make a reading not measurable.
 MIN_VISIBILITY = 0.5
@@ -162,104 +148,6 @@ class FramePoints:
 
 
 # ---------------------------------------------------------------------------------------------
-# 2D (image) geometry
-
-
-def _anterior_cue2(p: list) -> Vec2:
-    """Sum of unit vectors pointing anterior: nose from the ears, toes from the heels."""
-    cx = cy = 0.0
-    ears = [p[L.LEFT_EAR], p[L.RIGHT_EAR]]
-    ears = [e for e in ears if e[0] == e[0]]
-    nose = p[L.NOSE]
-    if ears and nose[0] == nose[0]:
-        ex = sum(e[0] for e in ears) / len(ears)
-        ey = sum(e[1] for e in ears) / len(ears)
-        u = unit2((nose[0] - ex, nose[1] - ey))
-        if u[0] == u[0]:
-            cx, cy = cx + u[0], cy + u[1]
-    for heel, toe in ((L.LEFT_HEEL, L.LEFT_FOOT_INDEX), (L.RIGHT_HEEL, L.RIGHT_FOOT_INDEX)):
-        u = unit2(sub2(p[toe], p[heel]))
-        if u[0] == u[0]:
-            cx, cy = cx + u[0], cy + u[1]
-    return (cx, cy)
-
-
-def image_angle_deg(name: AngleName, side: Side, points_px, *,
-                    upper_body: bool = False) -> float:
-    """Raw 2D value of ``name`` on ``side`` from 33 (x, y) pixel points (y down), no gating.
-
-    ``points_px``: (33, 2) array or nested list; NaN points give NaN. ``upper_body``: the hips
-    are out of view (a seated patient framed from the waist up), so shoulder abduction takes
-    the trunk line as the perpendicular to the shoulder line, and shoulder flexion takes the
-    image vertical (valid for an upright trunk and a level camera).
-    """
-    p = points_px.tolist() if isinstance(points_px, np.ndarray) else points_px
-    s, e, w, h, k, a, he, t = (p[i] for i in side_ids(side))
-    plane = name.plane
-    if upper_body:
-        os_ = p[side_ids(other(side))[0]]
-        if name is AngleName.SHOULDER_ABDUCTION:
-            lat = unit2(sub2(s, os_))
-            down = perp2(lat)
-            if down[1] < 0.0:
-                down = (-down[0], -down[1])
-            return wrap_deg(frame_angle2(sub2(e, s), down, lat))
-        if name is AngleName.SHOULDER_FLEXION:
-            down = (0.0, 1.0)
-            ahead = perp2(down)
-            if dot2(ahead, _anterior_cue2(p)) < 0.0:
-                ahead = (-ahead[0], -ahead[1])
-            return wrap_deg(frame_angle2(sub2(e, s), down, ahead))
-        return _NAN
-    if plane is Plane.SAGITTAL:
-        cue = _anterior_cue2(p)
-        if name is AngleName.TRUNK_FLEXION:
-            fs = 1.0 if cue[0] >= 0.0 else -1.0
-            tx, ty = s[0] - h[0], s[1] - h[1]
-            value = math.degrees(math.atan2(tx * fs, -ty))
-            return wrap_deg(value) if cue[0] != 0.0 else _NAN
-        down = unit2(sub2(h, s))
-        ahead = perp2(down)
-        side_sign = dot2(ahead, cue)
-        if not side_sign != 0.0:
-            return _NAN
-        if side_sign < 0.0:
-            ahead = (-ahead[0], -ahead[1])
-        if name is AngleName.HIP_FLEXION:
-            value = frame_angle2(sub2(k, h), down, ahead)
-        elif name is AngleName.KNEE_FLEXION:
-            value = frame_angle2(sub2(k, h), down, ahead) - frame_angle2(sub2(a, k), down, ahead)
-        elif name is AngleName.ANKLE_DORSIFLEXION:
-            value = (frame_angle2(sub2(t, he), down, ahead)
-                     - frame_angle2(sub2(a, k), down, ahead) - 90.0)
-        else:  # SHOULDER_FLEXION
-            value = frame_angle2(sub2(e, s), down, ahead)
-        return wrap_deg(value)
-    if plane is Plane.LIMB:  # ELBOW_FLEXION
-        return 180.0 - interior2(s, e, w)
-    os_, _, _, oh, *_ = (p[i] for i in side_ids(other(side)))
-    sm, hm = mid2(s, os_), mid2(h, oh)
-    if name is AngleName.SHOULDER_ABDUCTION:
-        down = unit2(sub2(hm, sm))
-        lat = perp2(down)
-        if dot2(lat, sub2(s, os_)) < 0.0:
-            lat = (-lat[0], -lat[1])
-        return wrap_deg(frame_angle2(sub2(e, s), down, lat))
-    if name is AngleName.HIP_ABDUCTION:
-        lat = unit2(sub2(h, oh))
-        down = perp2(lat)
-        if dot2(down, sub2(hm, sm)) < 0.0:
-            down = (-down[0], -down[1])
-        return wrap_deg(frame_angle2(sub2(k, h), down, lat))
-    if name is AngleName.TRUNK_LATERAL_LEAN:
-        ls = 1.0 if s[0] - os_[0] >= 0.0 else -1.0
-        tx, ty = sm[0] - hm[0], sm[1] - hm[1]
-        return math.degrees(math.atan2(tx * ls, -ty))
-    # PELVIC_DROP
-    return math.degrees(math.atan2(h[1] - oh[1], abs(h[0] - oh[0])))
-
-
-# ---------------------------------------------------------------------------------------------
 # Gated readings
 
 #: Projected angles and the (proximal, distal) landmark parts of the segment they project.
@@ -271,7 +159,7 @@ _PROJECTED: dict[AngleName, tuple[int, int]] = {
 MIN_IN_PLANE_FRACTION = 0.5
 
 
-def in_plane_fraction(name: AngleName, side: Side, points_m) -> float:
+def in_plane_fraction(name: AngleName, side: Side, points_m: Points) -> float:
     """Share of the moving segment's length lying in the angle's plane (world landmarks);
     1.0 for angles that are not projections."""
     parts = _PROJECTED.get(name)

@@ -43,7 +43,7 @@ Definitions (see :class:`MeasureName`):
 from __future__ import annotations
 
 import math
-from typing import Any
+from collections.abc import Iterable
 
 from hepvision.kinematics.angles import (
     MIN_IMAGE_PLANE_FACTOR,
@@ -52,7 +52,16 @@ from hepvision.kinematics.angles import (
     body_axes,
 )
 from hepvision.kinematics.definitions import other, side_ids
-from hepvision.kinematics.geometry import cross3, dot3, interior2, interior3, sub2, sub3, unit3
+from hepvision.kinematics.geometry import (
+    Point,
+    cross3,
+    dot3,
+    interior2,
+    interior3,
+    sub2,
+    sub3,
+    unit3,
+)
 from hepvision.vocabulary import MeasureName, Side
 from hepvision.vocabulary import PoseLandmark as L
 
@@ -100,7 +109,7 @@ def facing_factor(frame: FramePoints) -> float:
     return abs(lx) / n if n > 0.0 else _NAN
 
 
-def _visible(frame: FramePoints, ids) -> bool:
+def _visible(frame: FramePoints, ids: Iterable[int]) -> bool:
     vis = frame.visibility
     return all(vis[i] >= MIN_VISIBILITY for i in ids)
 
@@ -124,7 +133,7 @@ def measure_landmarks(name: MeasureName, side: Side) -> tuple[int, ...]:
     return (own[_S], opp[_S], own[_H], opp[_H])  # TRUNK_ROTATION
 
 
-def _knee_valgus(h: Any, k: Any, a: Any, oh: Any) -> float:
+def _knee_valgus(h: Point, k: Point, a: Point, oh: Point) -> float:
     """FPPA from image points: hip, knee, ankle and the other hip (see the module docstring)."""
     bend = 180.0 - interior2(h, k, a)
     # Medial = toward the other hip: the knee's offset from the hip-ankle line.
@@ -163,8 +172,8 @@ def measure(frame: FramePoints, name: MeasureName, side: Side) -> float:
             v = sub3(w[own[_S]], w[own[_H]])
             horiz = math.hypot(v[0], v[2])
             return math.degrees(math.atan2(abs(v[1]), horiz))
-        v = sub2(p[own[_S]], p[own[_H]])
-        return math.degrees(math.atan2(abs(v[1]), abs(v[0])))
+        v2 = sub2(p[own[_S]], p[own[_H]])
+        return math.degrees(math.atan2(abs(v2[1]), abs(v2[0])))
     if name is MeasureName.SHOULDER_ELEVATION:
         if w is None or frame.frontal_factor < MIN_IMAGE_PLANE_FACTOR:
             return _NAN
