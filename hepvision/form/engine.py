@@ -102,6 +102,15 @@ def _rule_from_cap(cap: RomCap, index: int) -> list[FormRule]:
     return rules
 
 
+def _compiled(r: FormRule, kind: int, probes: tuple[int, ...], *, mean: bool,
+              side: str) -> CompiledRule:
+    """``r`` compiled on the given probes (see :class:`CompiledRule`)."""
+    return CompiledRule(rule_id=r.id, kind=kind, probes=probes, mean=mean, side=side,
+                        limit=float(r.limit), upper=r.kind in ("max", "asymmetry"),
+                        relative=r.reference == "rest", min_ms=r.min_ms, severity=r.severity,
+                        priority=r.priority, cooldown_ms=int(r.cooldown_s * 1000), cue=r.cue)
+
+
 def compile_rules(template: ExerciseTemplate) -> tuple[tuple[Probe, ...], tuple[CompiledRule, ...]]:
     """The template's form rules and precaution caps as probes and compiled rules."""
     probes: list[Probe] = []
@@ -122,24 +131,23 @@ def compile_rules(template: ExerciseTemplate) -> tuple[tuple[Probe, ...], tuple[
     out: list[CompiledRule] = []
     for r, is_cap in rules:
         kind = _KINDS[r.kind]
-        common = dict(rule_id=r.id, kind=kind, limit=float(r.limit),
-                      upper=r.kind in ("max", "asymmetry"), relative=r.reference == "rest",
-                      min_ms=r.min_ms, severity=r.severity, priority=r.priority,
-                      cooldown_ms=int(r.cooldown_s * 1000), cue=r.cue)
         if kind in (_KIND_ROM, _KIND_TEMPO):
-            out.append(CompiledRule(probes=(), mean=False, side="both", **common))
-        elif kind == _KIND_ASYM:
-            out.append(CompiledRule(probes=(probe(r.signal, Side.LEFT, is_cap),
-                                            probe(r.signal, Side.RIGHT, is_cap)),
-                                    mean=False, side="both", **common))
+            out.append(_compiled(r, kind, (), mean=False, side="both"))
+            continue
+        signal = r.signal
+        assert signal is not None, "the template schema requires a signal on frame rules"
+        if kind == _KIND_ASYM:
+            out.append(_compiled(r, kind, (probe(signal, Side.LEFT, is_cap),
+                                           probe(signal, Side.RIGHT, is_cap)),
+                                 mean=False, side="both"))
         elif r.side == "both":
-            out.append(CompiledRule(probes=tuple(probe(r.signal, s, is_cap) for s in Side),
-                                    mean=True, side="both", **common))
+            out.append(_compiled(r, kind, tuple(probe(signal, s, is_cap) for s in Side),
+                                 mean=True, side="both"))
         else:
             chosen = sides if r.side == "each" else (Side(r.side),)
             for s in chosen:
-                out.append(CompiledRule(probes=(probe(r.signal, s, is_cap),), mean=False,
-                                        side=s.value, **common))
+                out.append(_compiled(r, kind, (probe(signal, s, is_cap),), mean=False,
+                                     side=s.value))
     return tuple(probes), tuple(out)
 
 
