@@ -102,15 +102,21 @@ def synthesize(
     times_s = np.arange(n) / fps
     profile, peaks_s = rep_profile(times_s, start_s=setup_s, reps=reps, out_s=out_s,
                                    hold_s=hold_s, back_s=back_s, rest_s=rest_s)
-    angles: dict[tuple[AngleName, Side], np.ndarray] = {}
-    extras: dict[tuple[str, Side], np.ndarray] = {}
+    joint_deg: dict[tuple[AngleName | str, Side], np.ndarray] = {}
     for jm in motion.joints:
-        angles[(jm.angle, jm.side)] = jm.rest_deg + amplitude * (jm.peak_deg - jm.rest_deg) * profile
+        joint_deg[(jm.angle, jm.side)] = (jm.rest_deg
+                                          + amplitude * (jm.peak_deg - jm.rest_deg) * profile)
     for jm in faults:
         key = (jm.angle, jm.side)
-        angles[key] = angles.get(key, 0.0) + jm.rest_deg + (jm.peak_deg - jm.rest_deg) * profile
-    for key in [k for k in angles if not isinstance(k[0], AngleName)]:
-        extras[key] = np.asarray(angles.pop(key)) * np.ones(n)
+        joint_deg[key] = (joint_deg.get(key, 0.0) + jm.rest_deg
+                          + (jm.peak_deg - jm.rest_deg) * profile)
+    angles: dict[tuple[AngleName, Side], np.ndarray] = {}
+    extras: dict[tuple[str, Side], np.ndarray] = {}
+    for (name, side), value in joint_deg.items():
+        if isinstance(name, AngleName):
+            angles[(name, side)] = value
+        else:
+            extras[(name, side)] = np.asarray(value) * np.ones(n)
     body = pose_skeleton(angles, motion.posture.root(n), forearm_frontal=motion.forearm_frontal,
                          extras_deg=extras)
     world = cam.to_world(body, yaw_deg)
@@ -155,7 +161,7 @@ def _far_side_mask(yaw_deg: float) -> np.ndarray:
 def _to_results(image: np.ndarray, world: np.ndarray, times_s: np.ndarray,
                 cam: PinholeCamera, yaw_deg: float, noise: NoiseModel | None,
                 seed: int) -> list[PoseResult]:
-    n = image.shape[0]
+    n: int = image.shape[0]
     far = _far_side_mask(yaw_deg)
     vis = np.where(far, 0.8, 0.99)
     img = image.copy()
