@@ -15,6 +15,7 @@ from hepvision.kinematics.angles import FramePoints, measure_angle
 from hepvision.kinematics.definitions import AngleName, Side
 from hepvision.kinematics.measures import measure
 from hepvision.templates.schema import HoldCounter
+from hepvision.vocabulary import MeasureName
 
 _INF = float("inf")
 
@@ -23,7 +24,7 @@ _INF = float("inf")
 class CompiledCondition:
     """One hold condition: the signal per side, the side rule and the limits."""
 
-    signal: object
+    signal: AngleName | MeasureName
     sides: tuple[Side, ...]
     mode: str  # "either", "both" (mean) or "one"
     low: float

@@ -24,13 +24,14 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    from hepvision.templates import list_templates, load_template
+    from hepvision.templates import HoldCounter, list_templates, load_template
 
     ids = list_templates()
     width = max(len(tid) for tid in ids) + 2
     for tid in ids:
         t = load_template(tid)
-        kind = f"hold {t.counter.target_s:g} s" if t.is_hold else t.signal_name
+        c = t.counter
+        kind = f"hold {c.target_s:g} s" if isinstance(c, HoldCounter) else t.signal_name
         print(f"{tid:<{width}}{t.view:<7}{t.side:<12}{kind:<28}{t.name}")
     return 0
 

@@ -318,7 +318,8 @@ class RepStateMachine:
             last = self._buf_x[-1] * self._sign
             span = peak - self._eff_s
             if span > 0 and (peak - last) / span >= self.settings.finish_return_fraction:
-                event = self._finish(int(self._buf_t[-1]), self._buf_x[-1], reached_turn=True)
+                event: RepEvent | None = self._finish(int(self._buf_t[-1]), self._buf_x[-1],
+                                                      reached_turn=True)
                 self.state = CounterState.SETUP
                 return event
         event = self._partial("unfinished")
