@@ -13,6 +13,7 @@ its crops exactly where MediaPipe does:
   aspect ratio, zero border)                    -> :func:`crop_matrix`, :func:`letterbox_roi`
 - ``LandmarkProjectionCalculator`` /
   ``DetectionLetterboxRemovalCalculator``       -> :func:`project_to_image`
+- ``RefineLandmarksFromHeatmapCalculator``      -> :func:`refine_from_heatmap`
 
 All coordinates here are pixels of the full frame (x right, y down) unless a name says
 otherwise; angles are radians, positive clockwise on screen (MediaPipe's convention).
@@ -272,4 +273,48 @@ def project_to_image(points_norm: np.ndarray, rect: RotatedRect) -> np.ndarray:
     out = np.empty((points_norm.shape[0], 2), dtype=np.float32)
     out[:, 0] = c * x - s * y + rect.center_x_px
     out[:, 1] = s * x + c * y + rect.center_y_px
+    return out
+
+
+def refine_from_heatmap(
+    xy_norm: np.ndarray, heatmap: np.ndarray, *, kernel_size: int = 7, min_confidence: float = 0.5
+) -> np.ndarray:
+    """MediaPipe's ``RefineLandmarksFromHeatMap`` on crop-normalised landmarks.
+
+    Args:
+        xy_norm: (L, 2) float32 landmark x, y normalised to the crop.
+        heatmap: (H, W, L) raw heatmap logits (HWC).
+        kernel_size: odd window side, heatmap cells.
+        min_confidence: a landmark moves only if its window's peak sigmoid reaches this.
+
+    Returns:
+        (L, 2) float32: each landmark replaced by the sigmoid-weighted mean cell position
+        (``col / W``, ``row / H``) of the window around it, where confident.
+
+    MediaPipe's bounds check compares the column (not the row) against the heatmap height; that
+    quirk is kept so that rows just below the heatmap are refined the same way.
+    """
+    hm_h, hm_w, n = heatmap.shape
+    cols = np.trunc(xy_norm[:, 0] * hm_w).astype(np.int64)
+    rows = np.trunc(xy_norm[:, 1] * hm_h).astype(np.int64)
+    inside = (cols >= 0) & (cols < hm_w) & (rows >= 0) & (cols < hm_h)
+    half = (kernel_size - 1) // 2
+    offsets = np.arange(-half, half + 1)
+    rr = rows[:, None] + offsets  # (L, k)
+    cc = cols[:, None] + offsets
+    mask = ((rr >= 0) & (rr < hm_h))[:, :, None] & ((cc >= 0) & (cc < hm_w))[:, None, :]
+    rr_c = np.clip(rr, 0, hm_h - 1)
+    cc_c = np.clip(cc, 0, hm_w - 1)
+    vals = heatmap[rr_c[:, :, None], cc_c[:, None, :], np.arange(n)[:, None, None]]
+    conf = np.where(mask, sigmoid(vals), np.float32(0.0))
+    total = conf.sum(axis=(1, 2))
+    peak = conf.max(axis=(1, 2))
+    refine = inside & (peak >= min_confidence) & (total > 0.0)
+    out = xy_norm.astype(np.float32, copy=True)
+    if refine.any():
+        safe = np.where(total > 0.0, total, 1.0)
+        col_mean = (conf * cc[:, None, :]).sum(axis=(1, 2)) / safe
+        row_mean = (conf * rr[:, :, None]).sum(axis=(1, 2)) / safe
+        out[refine, 0] = col_mean[refine] / hm_w
+        out[refine, 1] = row_mean[refine] / hm_h
     return out

@@ -24,6 +24,7 @@ The graph follows MediaPipe's ``pose_detection_cpu`` + ``pose_landmark_cpu`` (an
    ROI size) and on world landmarks (0.1, 40). Without it the backend is ~2x further from the
    ``mediapipe`` backend and misses the tfjs golden-landmark test (92 % instead of 95 % of
    visible landmarks within 15 px). Turn it off when a downstream filter does the smoothing.
+   The filters live in :mod:`hepvision.pose.onnx_smoothing`.
 
 Limits: one person per frame (the highest-scoring detection); no segmentation mask output.
 Agreement with the ``mediapipe`` backend (1.2.2) is close but not bit-exact: detector frames
@@ -52,12 +53,14 @@ from hepvision.pose.geometry import (
     decode_detections,
     letterbox_roi,
     project_to_image,
+    refine_from_heatmap,
     roi_from_alignment_points,
     sigmoid,
     ssd_anchors,
     weighted_nms,
 )
 from hepvision.pose.models import verified_model_path
+from hepvision.pose.onnx_smoothing import PoseSmoother
 from hepvision.pose.types import NUM_LANDMARKS, BackendInfo, PoseResult
 
 DETECTOR_MODEL = "pose_detection.onnx"
@@ -134,151 +137,6 @@ def _create_session(path: Path, threads: int) -> Any:
         raise ModelError(f"cannot load ONNX model {path}: {exc}") from exc
 
 
-def refine_from_heatmap(
-    xy_norm: np.ndarray, heatmap: np.ndarray, *, kernel_size: int = 7, min_confidence: float = 0.5
-) -> np.ndarray:
-    """MediaPipe's ``RefineLandmarksFromHeatMap`` on crop-normalised landmarks.
-
-    Args:
-        xy_norm: (L, 2) float32 landmark x, y normalised to the crop.
-        heatmap: (H, W, L) raw heatmap logits (HWC).
-        kernel_size: odd window side, heatmap cells.
-        min_confidence: a landmark moves only if its window's peak sigmoid reaches this.
-
-    Returns:
-        (L, 2) float32: each landmark replaced by the sigmoid-weighted mean cell position
-        (``col / W``, ``row / H``) of the window around it, where confident.
-
-    MediaPipe's bounds check compares the column (not the row) against the heatmap height; that
-    quirk is kept so that rows just below the heatmap are refined the same way.
-    """
-    hm_h, hm_w, n = heatmap.shape
-    cols = np.trunc(xy_norm[:, 0] * hm_w).astype(np.int64)
-    rows = np.trunc(xy_norm[:, 1] * hm_h).astype(np.int64)
-    inside = (cols >= 0) & (cols < hm_w) & (rows >= 0) & (cols < hm_h)
-    half = (kernel_size - 1) // 2
-    offsets = np.arange(-half, half + 1)
-    rr = rows[:, None] + offsets  # (L, k)
-    cc = cols[:, None] + offsets
-    mask = ((rr >= 0) & (rr < hm_h))[:, :, None] & ((cc >= 0) & (cc < hm_w))[:, None, :]
-    rr_c = np.clip(rr, 0, hm_h - 1)
-    cc_c = np.clip(cc, 0, hm_w - 1)
-    vals = heatmap[rr_c[:, :, None], cc_c[:, None, :], np.arange(n)[:, None, None]]
-    conf = np.where(mask, sigmoid(vals), np.float32(0.0))
-    total = conf.sum(axis=(1, 2))
-    peak = conf.max(axis=(1, 2))
-    refine = inside & (peak >= min_confidence) & (total > 0.0)
-    out = xy_norm.astype(np.float32, copy=True)
-    if refine.any():
-        safe = np.where(total > 0.0, total, 1.0)
-        col_mean = (conf * cc[:, None, :]).sum(axis=(1, 2)) / safe
-        row_mean = (conf * rr[:, :, None]).sum(axis=(1, 2)) / safe
-        out[refine, 0] = col_mean[refine] / hm_w
-        out[refine, 1] = row_mean[refine] / hm_h
-    return out
-
-
-class _LowPass:
-    """MediaPipe's ``LowPassFilter`` over arrays (first value passes through)."""
-
-    __slots__ = ("raw", "stored")
-
-    def __init__(self) -> None:
-        self.raw: np.ndarray | None = None
-        self.stored: np.ndarray | None = None
-
-    def apply(self, value: np.ndarray, alpha: np.ndarray | float) -> np.ndarray:
-        if self.stored is None:
-            result = value.astype(np.float64)
-        else:
-            result = alpha * value + (1.0 - alpha) * self.stored
-        self.raw = value.astype(np.float64)
-        self.stored = result
-        return result
-
-
-class _OneEuro:
-    """MediaPipe's ``OneEuroFilter`` applied elementwise to an array, sharing timestamps.
-
-    Reproduces MediaPipe's quirks: the sampling frequency starts at 30 Hz and is only updated
-    from two non-zero timestamps (so a video starting at 0 ms is filtered at 30 Hz on its second
-    frame); a timestamp not after the last passes the value through untouched. Checked against
-    mediapipe 1.2.2 on the tfjs golden clip (frame 1 agrees to 0.2 px).
-    """
-
-    __slots__ = ("min_cutoff", "beta", "d_cutoff", "_freq_hz", "_last_us", "_x", "_dx")
-
-    def __init__(self, min_cutoff: float, beta: float, d_cutoff: float) -> None:
-        self.min_cutoff = min_cutoff
-        self.beta = beta
-        self.d_cutoff = d_cutoff
-        self.reset()
-
-    def reset(self) -> None:
-        self._freq_hz = 30.0
-        self._last_us = 0
-        self._x = _LowPass()
-        self._dx = _LowPass()
-
-    def _alpha(self, cutoff: np.ndarray | float) -> np.ndarray | float:
-        te = 1.0 / self._freq_hz
-        tau = 1.0 / (2.0 * math.pi * cutoff)
-        return 1.0 / (1.0 + tau / te)
-
-    def apply(self, value: np.ndarray, t_us: int, value_scale: float) -> np.ndarray:
-        initialised = self._x.raw is not None
-        if initialised and self._last_us >= t_us:
-            return value
-        if initialised and self._last_us != 0 and t_us != 0:
-            self._freq_hz = 1.0 / ((t_us - self._last_us) * 1e-6)
-        self._last_us = t_us
-        if not initialised:
-            dvalue = np.zeros(value.shape, np.float64)
-        else:
-            dvalue = (value - self._x.raw) * value_scale * self._freq_hz
-        edvalue = self._dx.apply(dvalue, self._alpha(self.d_cutoff))
-        cutoff = self.min_cutoff + self.beta * np.abs(edvalue)
-        return self._x.apply(value, self._alpha(cutoff))
-
-
-class _PoseSmoother:
-    """The landmark smoothing MediaPipe Tasks' ``PoseLandmarker`` applies in VIDEO mode.
-
-    Visibility: low-pass, alpha 0.1. Image landmarks: One-Euro (min cutoff 0.05, beta 80,
-    derivative cutoff 1) on pixel coordinates (z scaled like x), velocities scaled by the inverse
-    of the next-frame ROI size. World landmarks: One-Euro (0.1, 40, 1) in metres, unscaled.
-    Everything is reset on a frame without a pose.
-    """
-
-    def __init__(self) -> None:
-        self._visibility = _LowPass()
-        self._image = _OneEuro(min_cutoff=0.05, beta=80.0, d_cutoff=1.0)
-        self._world = _OneEuro(min_cutoff=0.1, beta=40.0, d_cutoff=1.0)
-
-    def reset(self) -> None:
-        self._visibility = _LowPass()
-        self._image.reset()
-        self._world.reset()
-
-    def apply(
-        self,
-        landmarks: np.ndarray,
-        world: np.ndarray,
-        t_ms: int,
-        width_px: int,
-        height_px: int,
-        object_scale_px: float,
-    ) -> None:
-        """Smooth ``landmarks`` (33, 4) normalised and ``world`` (33, 3) in place."""
-        t_us = int(t_ms) * 1000
-        landmarks[:, 3] = self._visibility.apply(landmarks[:, 3], 0.1)
-        if object_scale_px >= 1e-6:
-            size = np.array([width_px, height_px, width_px], np.float64)
-            px = landmarks[:, :3] * size
-            landmarks[:, :3] = self._image.apply(px, t_us, 1.0 / object_scale_px) / size
-        world[:] = self._world.apply(world.astype(np.float64), t_us, 1.0)
-
-
 class OnnxPoseEstimator:
     """BlazePose full on ONNX Runtime, tracking one person across frames (video mode).
 
@@ -304,7 +162,7 @@ class OnnxPoseEstimator:
         self._roi: RotatedRect | None = None
         self._last_timestamp_ms: int | None = None
         self._detector_ran = False
-        self._smoother = _PoseSmoother()
+        self._smoother = PoseSmoother()
         self._closed = False
 
     def _check_io(self) -> None:
