@@ -20,6 +20,7 @@ import cv2
 
 from hepvision.live.program import template_plan
 from hepvision.live.run import LiveOptions, run_live
+from hepvision.session.serialize import saved_session
 from hepvision.templates import load_template
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -66,8 +67,8 @@ def main() -> int:
             video = to_640x480_30fps(VIDEOS / name, Path(tmp) / f"{Path(name).stem}.mp4",
                                      args.seconds)
             plan = template_plan(load_template(template_id), sets=1, reps=0)
-            record = run_live((plan,), LiveOptions(video=video, backend=args.backend,
-                                                   show_window=False))
+            record = saved_session(run_live((plan,), LiveOptions(
+                video=video, backend=args.backend, show_window=False)))
             row = {"clip": name, "template": template_id, "input": "640x480@30",
                    **{k: record[k] for k in ("processed_frames", "processed_fps",
                                              "dropped_frames", "latency_ms_median",

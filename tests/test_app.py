@@ -23,7 +23,7 @@ from hepvision.app import AppSettings, create_app
 from tests.support.fakecam import clip_to_y4m, write_y4m
 from hepvision.app.protocol import FrameHeader, ProtocolError, pack_frame, parse_frame
 from hepvision.capture.frames import Frame
-from hepvision.live.record import LOCAL_FIELDS, wire_part
+from hepvision.session.serialize import LOCAL_FIELDS, wire_part
 from hepvision.pose.types import BackendInfo, PoseResult
 from hepvision.wire.session import SessionRecord
 

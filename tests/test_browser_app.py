@@ -47,7 +47,7 @@ import numpy as np
 import pytest
 
 from tests.support.fakecam import CHROMIUM_ARGS, FakeClip, clip_to_y4m
-from hepvision.live.record import LOCAL_FIELDS, wire_part
+from hepvision.session.serialize import LOCAL_FIELDS, wire_part
 from hepvision.wire.session import SessionRecord
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -131,7 +131,7 @@ def _launch(playwright: object, clip: FakeClip) -> object:
 def _track_reps(video: Path, exercise: str) -> int:
     from hepvision.session.track import TrackOptions, track
 
-    return int(track(video, TrackOptions(exercise_id=exercise))["reps"])
+    return track(video, TrackOptions(exercise=exercise)).total_reps
 
 
 def _skeleton_pixels(rgb: np.ndarray) -> int:

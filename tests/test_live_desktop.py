@@ -37,7 +37,7 @@ def live_cmd(*args: str) -> list[str]:
 def test_headless_live_count_equals_track(shared_videos: Path, tmp_path: Path, clip: str,
                                           template: str) -> None:
     video = shared_videos / clip
-    offline = track(video, TrackOptions(exercise_id=template))
+    offline = track(video, TrackOptions(exercise=template))
     out = tmp_path / "session.json"
     proc = subprocess.run(live_cmd("--exercise", template, "--video", str(video), "--no-window",
                                    "--out", str(out), "--pain-before", "1", "--pain-after", "2"),
@@ -46,7 +46,7 @@ def test_headless_live_count_equals_track(shared_videos: Path, tmp_path: Path, c
     assert proc.returncode == 0, proc.stderr
     record = json.loads(out.read_text())
     assert SESSION_KEYS <= set(record)
-    assert record["reps"] == offline["reps"]
+    assert record["reps"] == offline.total_reps
     assert record["pain_before"] == 1 and record["pain_after"] == 2
     assert record["exercises"][0]["exercise_id"] == template
     assert record["processed_fps"] > 0 and record["latency_ms_median"] > 0
@@ -81,7 +81,7 @@ def xdo(display: str, *args: str) -> str:
 def test_desktop_window_with_keys(shared_videos: Path, tmp_path: Path, display: str) -> None:
     clip, template = CLIPS[1]
     video = shared_videos / clip
-    expected = track(video, TrackOptions(exercise_id=template))["reps"]
+    expected = track(video, TrackOptions(exercise=template)).total_reps
     out, shot = tmp_path / "session.json", tmp_path / "overlay.png"
     env = {**os.environ, "DISPLAY": display, "HEPVISION_HOME": str(tmp_path / "home"),
            "QT_LOGGING_RULES": "*=false"}

@@ -1,4 +1,5 @@
-"""The session record wire schema: bounds, strictness, and the track-report helper."""
+"""The session record wire schema: bounds and strictness (the device's upload record is built
+from the typed session record: tests/test_session_record.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from datetime import UTC, datetime
 import pytest
 from pydantic import ValidationError
 
-from hepvision.wire import SessionRecord, session_record_from_track_report
+from hepvision.wire import SessionRecord
 from tests.support.session_records import example_session_record
 from hepvision.wire.session import MAX_REPS_PER_SET, MAX_SETS
 
@@ -55,40 +56,3 @@ def test_rom_may_be_null_but_not_nan():
     raw["exercises"][0]["sets"][0]["repetitions"][0]["rom_peak_deg"] = math.nan
     with pytest.raises(ValidationError):
         SessionRecord.model_validate(raw)
-
-
-def test_record_from_track_report():
-    report = {
-        "schema": "hepvision.track-report/1", "exercise": "squat", "reps": 2,
-        "rep_details": [
-            {"start_ms": 0, "peak_ms": 700, "end_ms": 1500, "rom_start_deg": 3.0,
-             "rom_peak_deg": 91.5, "rom_range_deg": 88.5, "concentric_ms": 700,
-             "eccentric_ms": 800, "hold_ms": 0, "side": "left"},
-            {"start_ms": 1600, "peak_ms": 2300.4, "end_ms": 3100, "rom_start_deg": math.nan,
-             "rom_peak_deg": 95.0, "rom_range_deg": None, "concentric_ms": 700,
-             "eccentric_ms": 800, "hold_ms": 0, "side": "left"}],
-        "partial_reps": [{"start_ms": 3200}], "duration_s": 4.0, "backend": "onnx",
-        "versions": {"hepvision": "0.1.0", "models": {"pose": "c" * 64},
-                     "template": {"id": "squat", "sha256": "d" * 64}},
-        "frames": 120, "unrelated": {"kept": "out"},
-    }
-    started = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-    sid = uuid.uuid4()
-    record = session_record_from_track_report(report, started_at=started, session_id=sid,
-                                              angle_name="knee_flexion", view="side")
-    assert record.session_id == sid
-    assert (record.ended_at - record.started_at).total_seconds() == 4.0
-    ex = record.exercises[0]
-    assert (ex.exercise_id, ex.angle_name, ex.template_sha256) == ("squat", "knee_flexion",
-                                                                     "d" * 64)
-    assert ex.model_sha256 == {"pose": "c" * 64}
-    (s,) = ex.sets
-    assert (s.reps, s.partial_reps, len(s.repetitions)) == (2, 1, 2)
-    assert s.repetitions[1].rom_start_deg is None and s.repetitions[1].peak_ms == 2300
-
-
-def test_record_from_track_report_needs_an_angle_name():
-    report = {"exercise": "squat", "reps": 0, "rep_details": [], "duration_s": 1.0,
-              "versions": {"hepvision": "0.1.0"}}
-    with pytest.raises(ValidationError, match="angle_name"):
-        session_record_from_track_report(report, started_at=datetime(2026, 1, 1, tzinfo=UTC))

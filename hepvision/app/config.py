@@ -9,6 +9,7 @@ from typing import Any
 
 from hepvision.live.flow import ExercisePlan
 from hepvision.pose.base import PoseEstimator
+from hepvision.wire.prescription import Prescription
 
 #: Called with each saved session record (e.g. to queue it for upload).
 OnSaved = Callable[[dict[str, Any]], None]
@@ -20,8 +21,12 @@ class AppSettings:
 
     Attributes:
         out_dir: folder the session records are written to (``<session_id>.json``).
-        program: a fixed program (from a program file): the session runs all of it. When
-            None the patient picks one exercise from ``exercise_ids``.
+        program: a fixed program (today's prescribed program, or a program file): the
+            session runs all of it. When None the patient picks one exercise from
+            ``exercise_ids``.
+        prescription_version: the prescription version ``program`` follows (None: none).
+        prescription: the device's prescription: a picked exercise it has runs with the
+            patient's overrides and dosage, and names its version.
         exercise_ids: the exercises offered when there is no program (one id = preselected).
         sets, reps, rest_s: dosage overrides for a picked exercise (None: the template's
             own dosage); ``reps = 0`` makes a set open-ended (ended with "Next"/"Stop").
@@ -36,6 +41,8 @@ class AppSettings:
 
     out_dir: Path
     program: tuple[ExercisePlan, ...] | None = None
+    prescription_version: int | None = None
+    prescription: Prescription | None = None
     exercise_ids: tuple[str, ...] = ()
     sets: int | None = None
     reps: int | None = None

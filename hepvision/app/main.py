@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import ipaddress
 import logging
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import FileResponse, PlainTextResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from hepvision import __version__
 from hepvision.app.config import AppSettings
@@ -22,9 +22,6 @@ log = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).with_name("static")
 _LOCAL_NAMES = {"localhost", "127.0.0.1", "::1", "[::1]"}
 
-Scope = dict[str, Any]
-Receive = Callable[[], Any]
-Send = Callable[[dict[str, Any]], Any]
 
 
 def is_loopback(host: str) -> bool:
@@ -48,7 +45,7 @@ class LocalOnly:
       origin, so another site open in the browser cannot drive a session.
     """
 
-    def __init__(self, app: Any, allow_remote: bool) -> None:
+    def __init__(self, app: ASGIApp, allow_remote: bool) -> None:
         self.app = app
         self.allow_remote = allow_remote
 

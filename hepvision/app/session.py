@@ -13,6 +13,7 @@ import asyncio
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -33,14 +34,16 @@ from hepvision.app.protocol import (
 )
 from hepvision.capture.frames import Frame
 from hepvision.errors import HepvisionError
-from hepvision.live.engine import LiveEngine, LiveUpdate
+from hepvision.live.engine import LiveUpdate
 from hepvision.live.flow import ExercisePlan, SessionFlow
-from hepvision.live.program import template_plan
-from hepvision.live.record import build_session_record
+from hepvision.live.prescribed import exercise_program
+from hepvision.live.session import LiveSession
 from hepvision.pose.base import PoseEstimator
 from hepvision.pose.factory import create_estimator
 from hepvision.pose.types import POSE_CONNECTIONS
+from hepvision.session.record import ExerciseRecord, SessionRecord
 from hepvision.session.report import write_json
+from hepvision.session.serialize import saved_session
 from hepvision.templates import (
     AngleCounter,
     DistanceCounter,
@@ -60,7 +63,7 @@ def offered_plans(settings: AppSettings) -> list[ExercisePlan]:
     """The program's plans, or one plan per offered exercise (with the dosage overrides)."""
     if settings.program:
         return list(settings.program)
-    return [_plan(settings, i) for i in settings.exercise_ids]
+    return [_picked(settings, i)[0] for i in settings.exercise_ids]
 
 
 def describe_plan(plan: ExercisePlan) -> dict[str, Any]:
@@ -94,29 +97,40 @@ def gauge(template: ExerciseTemplate) -> dict[str, float | None] | None:
         start, turn = c.start, c.turn
     else:
         return None
-    target = getattr(getattr(template, "target", None), "rom", None)
-    return {"start": start, "turn": turn, "target": target}
+    return {"start": start, "turn": turn, "target": template.target.rom}
 
 
-def _plan(settings: AppSettings, exercise_id: str) -> ExercisePlan:
-    return template_plan(load_template(exercise_id), sets=settings.sets, reps=settings.reps,
-                         rest_s=settings.rest_s)
+def _picked(settings: AppSettings, exercise_id: str) -> tuple[ExercisePlan, int | None]:
+    """The plan of a picked exercise (the patient's prescribed overrides and dosage when the
+    prescription has it; the dosage settings win) and the prescription version it follows."""
+    program = exercise_program(load_template(exercise_id), settings.prescription,
+                               date.today(), sets=settings.sets, reps=settings.reps,
+                               rest_s=settings.rest_s)
+    return program.plans[0], program.prescription_version
 
 
 class BrowserSession:
-    """The state of one page's session; ``close()`` must be awaited at the end."""
+    """The state of one page's session; ``close()`` must be awaited at the end.
+
+    The page's frames go to a :class:`~hepvision.live.session.LiveSession` (the same per-frame
+    step as the desktop window), on one worker thread; its controls go to the session's flow.
+    """
 
     def __init__(self, settings: AppSettings) -> None:
         self.settings = settings
-        self.flow: SessionFlow | None = None
-        self.engine: LiveEngine | None = None
+        self.live: LiveSession | None = None
         self.saved_path: Path | None = None
         self.record: dict[str, Any] | None = None
+        self.session_record: SessionRecord | None = None
         self.save_error: str | None = None
         self._estimator: PoseEstimator | None = None
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hepvision-app")
         self._t0_ms: float | None = None
         self._frames = 0
+
+    @property
+    def flow(self) -> SessionFlow | None:
+        return self.live.flow if self.live is not None else None
 
     # -- messages ----------------------------------------------------------------------------
     async def on_text(self, text: str) -> list[Reply]:
@@ -125,7 +139,7 @@ class BrowserSession:
             msg = parse_control(text)
             if isinstance(msg, Start):
                 return [await self._start(msg.exercise)]
-            flow = self._require_flow()
+            flow = self._require_live().flow
             if isinstance(msg, Pain):
                 flow.rate_pain(msg.value)
             else:
@@ -140,17 +154,14 @@ class BrowserSession:
         received_s = time.monotonic()
         try:
             header, jpeg = parse_frame(data, self.settings.max_frame_bytes)
-            flow = self._require_flow()
+            live = self._require_live()
         except ProtocolError as exc:
             return [error(str(exc))]
-        assert self.engine is not None
-        self.engine.stats.dropped = max(self.engine.stats.dropped, header.dropped)
-        flow.tick()
-        analyzer = flow.analyzer
-        if analyzer is None:
-            return [self._skipped(header, f"no set running ({flow.state.value})")]
-        if self.engine.analyzer is not analyzer:
-            self.engine.set_analyzer(analyzer)
+        stats = live.engine.stats
+        stats.dropped = max(stats.dropped, header.dropped)
+        live.flow.tick()
+        if live.flow.analyzer is None:
+            return [self._skipped(header, f"no set running ({live.flow.state.value})")]
         if self._t0_ms is None:
             self._t0_ms = header.t_ms
         frame_ts = int(round(header.t_ms - self._t0_ms))
@@ -166,19 +177,19 @@ class BrowserSession:
             return [error(str(exc), seq=header.seq)]
         if update is None:
             return [self._skipped(header, "frame older than the last one")]
-        flow.on_feedback(update.feedback)
         replies = [self._result(header, update, pose_ms)]
-        if flow.done:
+        if live.flow.done:
             replies.extend(self._finish())
         return replies
 
     async def close(self) -> None:
         """The page went away: keep what was done (stop, save), release the backend."""
         try:
-            if self.flow is not None and self.saved_path is None and self.save_error is None:
-                self.flow.stop("page closed")
-                self.flow.skip_pain()
-                if self.flow.finished or self.flow.pain_before is not None:
+            flow = self.flow
+            if flow is not None and self.saved_path is None and self.save_error is None:
+                flow.stop("page closed")
+                flow.skip_pain()
+                if flow.finished or flow.pain_before is not None:
                     self._finish()
         finally:
             # Queued behind any frame still in work, on the backend's own thread; not
@@ -189,27 +200,27 @@ class BrowserSession:
 
     # -- steps -------------------------------------------------------------------------------
     async def _start(self, exercise: str | None) -> Reply:
-        if self.flow is not None:
+        if self.live is not None:
             raise ProtocolError("this session has already started")
-        plans = tuple(self._plans(exercise))
+        plans, version = self._plans(exercise)
         loop = asyncio.get_running_loop()
         try:
             estimator = await loop.run_in_executor(self._worker, self._make_estimator)
         except HepvisionError as exc:
             raise ProtocolError(f"cannot start the pose backend: {exc}") from exc
         self._estimator = estimator
-        self.engine = LiveEngine(estimator)
-        self.flow = SessionFlow(plans)
-        log.info("browser session %s started: %s", self.flow.session_id,
+        flow = SessionFlow(plans)
+        self.live = LiveSession(flow, estimator, prescription_version=version)
+        log.info("browser session %s started: %s", flow.session_id,
                  ", ".join(p.template.id for p in plans))
-        return {"type": "session", "session_id": str(self.flow.session_id),
+        return {"type": "session", "session_id": str(flow.session_id),
                 "plans": [describe_plan(p) for p in plans],
                 "connections": [list(c) for c in POSE_CONNECTIONS],
-                "status": self.flow.status()}
+                "status": flow.status()}
 
-    def _plans(self, exercise: str | None) -> list[ExercisePlan]:
+    def _plans(self, exercise: str | None) -> tuple[tuple[ExercisePlan, ...], int | None]:
         if self.settings.program:
-            return list(self.settings.program)
+            return tuple(self.settings.program), self.settings.prescription_version
         ids = self.settings.exercise_ids
         if exercise is None:
             if len(ids) != 1:
@@ -218,9 +229,10 @@ class BrowserSession:
         if exercise not in ids:
             raise ProtocolError(f"exercise {exercise!r} is not offered here")
         try:
-            return [_plan(self.settings, exercise)]
+            plan, version = _picked(self.settings, exercise)
         except HepvisionError as exc:
             raise ProtocolError(str(exc)) from exc
+        return (plan,), version
 
     def _make_estimator(self) -> PoseEstimator:
         factory = self.settings.estimator_factory
@@ -228,14 +240,14 @@ class BrowserSession:
 
     def _process(self, jpeg: bytes, frame_ts: int, index: int,
                  captured_s: float) -> tuple[LiveUpdate | None, float]:
-        """Worker thread: decode, pose, analysis."""
+        """Worker thread: decode, then the session's pose and analysis."""
         image = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
         if image is None or image.ndim != 3 or image.size == 0:
             raise ProtocolError("cannot decode the frame (not a JPEG image)")
-        assert self.engine is not None
+        assert self.live is not None
         started = time.perf_counter()
-        update = self.engine.process(Frame(np.ascontiguousarray(image), frame_ts, index),
-                                     captured_s)
+        update = self.live.process(Frame(np.ascontiguousarray(image), frame_ts, index),
+                                   captured_s)
         return update, (time.perf_counter() - started) * 1000.0
 
     def _simple(self, flow: SessionFlow, msg: Simple) -> None:
@@ -249,29 +261,29 @@ class BrowserSession:
             flow.source_ended()
         # "tick" only advances the clock, which every message does
 
-    def _require_flow(self) -> SessionFlow:
-        if self.flow is None:
+    def _require_live(self) -> LiveSession:
+        if self.live is None:
             raise ProtocolError("send a start message first")
-        return self.flow
+        return self.live
 
     # -- replies -----------------------------------------------------------------------------
     def _status_replies(self) -> list[Reply]:
-        assert self.flow is not None
-        replies: list[Reply] = [{"type": "status", "status": self.flow.status()}]
-        if self.flow.done:
+        flow = self._require_live().flow
+        replies: list[Reply] = [{"type": "status", "status": flow.status()}]
+        if flow.done:
             replies.extend(self._finish())
         return replies
 
     def _skipped(self, header: FrameHeader, reason: str) -> Reply:
-        assert self.flow is not None
+        flow = self._require_live().flow
         return {"type": "skipped", "seq": header.seq, "reason": reason,
-                "status": self.flow.status()}
+                "status": flow.status()}
 
     def _result(self, header: FrameHeader, update: LiveUpdate, pose_ms: float) -> Reply:
-        assert self.flow is not None
+        flow = self._require_live().flow
         fb = update.feedback
         detected = update.pose.detected
-        setup = getattr(fb, "setup_message", None)
+        setup = fb.setup_message
         if setup is None and not detected:
             setup = NOBODY_IN_VIEW
         return {
@@ -285,9 +297,9 @@ class BrowserSession:
             "state": fb.state,
             "view": fb.view,
             "setup_message": setup,
-            "cue": getattr(fb, "cue", None),
-            "hold_s": number(getattr(fb, "hold_s", 0.0), 1),
-            "status": self.flow.status(),
+            "cue": fb.cue,
+            "hold_s": number(fb.hold_s, 1),
+            "status": flow.status(),
             "latency_ms": round(update.latency_ms, 1),
             "pose_ms": round(pose_ms, 1),
         }
@@ -304,9 +316,9 @@ class BrowserSession:
         return [self.summary()]
 
     def _save(self) -> None:
-        assert self.flow is not None and self.engine is not None
-        assert self._estimator is not None
-        record = build_session_record(self.flow, self._estimator.info, self.engine.stats)
+        live = self._require_live()
+        self.session_record = live.finish("page closed")
+        record = saved_session(self.session_record)
         path = self.settings.out_dir / f"{record['session_id']}.json"
         self.saved_path = write_json(path, record)
         self.record = record
@@ -319,37 +331,38 @@ class BrowserSession:
 
     def summary(self) -> Reply:
         """The end-of-session summary: reps per set, ROM per repetition, best ROM."""
-        assert self.flow is not None and self.record is not None
-        flow = self.flow
-        exercises = []
-        for index, plan in enumerate(flow.plans):
-            sets = [s for s in flow.finished if s.exercise_index == index]
-            if not sets:
-                continue
-            rows, ranges, peaks = [], [], []
-            for s in sets:
-                reps = s.analysis.rep_details
-                rom = [number(r.rom_range_deg, 1) for r in reps]
-                peak = [number(r.rom_peak_deg, 1) for r in reps]
-                ranges += [v for v in rom if v is not None]
-                peaks += [v for v in peak if v is not None]
-                rows.append({"set": s.set_index + 1, "reps": s.analysis.reps,
-                             "partial_reps": s.analysis.partial_reps, "ended_by": s.ended_by,
-                             "rom": rom, "peak": peak})
-            exercises.append({"id": plan.template.id, "name": plan.template.name,
-                              "signal": plan.template.signal_name,
-                              "unit": sets[0].analysis.signal_unit, "sets": rows,
-                              "best_rom": max(ranges) if ranges else None,
-                              "best_peak": max(peaks, key=abs) if peaks else None})
-        rec = self.record
+        rec, saved = self.session_record, self.record
+        assert rec is not None and saved is not None and self.flow is not None
         return {"type": "summary", "saved_to": str(self.saved_path),
-                "session_id": rec["session_id"], "total_reps": rec["reps"],
-                "pain_before": flow.pain_before, "pain_after": flow.pain_after,
-                "stopped_early": flow.stopped_early, "stop_reason": flow.stop_reason,
-                "duration_s": rec["duration_s"], "exercises": exercises,
-                "processed_fps": rec["processed_fps"], "dropped_frames": rec["dropped_frames"],
-                "latency_ms_median": rec["latency_ms_median"],
-                "latency_ms_p95": rec["latency_ms_p95"], "status": flow.status()}
+                "session_id": str(rec.session_id), "total_reps": rec.total_reps,
+                "pain_before": rec.pain_before, "pain_after": rec.pain_after,
+                "stopped_early": rec.stopped_early, "stop_reason": rec.stop_reason,
+                "duration_s": saved["duration_s"],
+                "exercises": [_exercise_summary(e) for e in rec.exercises],
+                "processed_fps": saved["processed_fps"],
+                "dropped_frames": saved["dropped_frames"],
+                "latency_ms_median": saved["latency_ms_median"],
+                "latency_ms_p95": saved["latency_ms_p95"], "status": self.flow.status()}
+
+
+def _exercise_summary(exercise: ExerciseRecord) -> dict[str, Any]:
+    rows: list[dict[str, Any]] = []
+    ranges: list[float] = []
+    peaks: list[float] = []
+    for s in exercise.sets:
+        reps = s.analysis.rep_details
+        rom = [number(r.rom_range_deg, 1) for r in reps]
+        peak = [number(r.rom_peak_deg, 1) for r in reps]
+        ranges += [v for v in rom if v is not None]
+        peaks += [v for v in peak if v is not None]
+        rows.append({"set": s.set_index + 1, "reps": s.analysis.reps,
+                     "partial_reps": s.analysis.partial_reps, "ended_by": s.ended_by.value,
+                     "rom": rom, "peak": peak})
+    template = exercise.template
+    return {"id": template.id, "name": template.name, "signal": template.signal_name,
+            "unit": exercise.sets[0].analysis.signal_unit, "sets": rows,
+            "best_rom": max(ranges) if ranges else None,
+            "best_peak": max(peaks, key=abs) if peaks else None}
 
 
 def error(message: str, **extra: Any) -> Reply:

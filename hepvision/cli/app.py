@@ -5,7 +5,14 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from hepvision.live.flow import ExercisePlan
+    from hepvision.wire.prescription import Prescription
 
 from hepvision.vocabulary import MODEL_BACKENDS
 
@@ -36,7 +43,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help=f"port (default {DEFAULT_PORT})")
     what = p.add_mutually_exclusive_group()
     what.add_argument("--exercise", metavar="ID",
-                      help="offer only this exercise (default: the patient picks from all)")
+                      help="offer only this exercise (default: today's prescribed program once "
+                      "the device is enrolled and synced, else the patient picks from all)")
     what.add_argument("--program", type=Path, metavar="program.toml",
                       help="local program file (exercises with sets, reps, rest); the "
                       "session runs the whole program")
@@ -59,8 +67,6 @@ def run(args: argparse.Namespace) -> int:
     from hepvision.app.main import is_loopback
     from hepvision.cli.live import _default_out, _enqueue
     from hepvision.errors import HepvisionError
-    from hepvision.live.program import load_program
-    from hepvision.templates import list_templates, load_template
 
     # Only an explicit --host can name a non-loopback address (the default is loopback).
     host = args.host or DEFAULT_HOST
@@ -71,18 +77,50 @@ def run(args: argparse.Namespace) -> int:
     for name, value in (("--sets", args.sets), ("--reps", args.reps), ("--rest", args.rest)):
         if value is not None and value < (1 if name == "--sets" else 0):
             raise HepvisionError(f"{name} must be {'>= 1' if name == '--sets' else '>= 0'}")
-    if args.program is not None:
-        program, ids = load_program(args.program), ()
-    else:
-        program = None
-        ids = (load_template(args.exercise).id,) if args.exercise else tuple(list_templates())
+    offer = _offer(args)
     out_dir = args.out_dir or _default_out("session").parent
-    settings = AppSettings(out_dir=out_dir, program=program, exercise_ids=ids, sets=args.sets,
-                           reps=args.reps, rest_s=args.rest, backend=args.backend,
-                           on_saved=_enqueue, allow_remote=remote)
+    settings = AppSettings(out_dir=out_dir, program=offer.program,
+                           prescription_version=offer.prescription_version,
+                           prescription=offer.prescription, exercise_ids=offer.exercise_ids,
+                           sets=args.sets, reps=args.reps, rest_s=args.rest,
+                           backend=args.backend, on_saved=_enqueue, allow_remote=remote)
     app = create_app(settings)
     shown = f"[{host}]" if ":" in host else host
     print(f"hepvision app: open http://{shown}:{args.port}/ "
           f"(sessions are saved to {out_dir}; Ctrl+C to quit)", file=sys.stderr, flush=True)
     uvicorn.run(app, host=host, port=args.port, log_level="warning", ws="websockets-sansio")
     return 0
+
+
+@dataclass(frozen=True, slots=True)
+class _Offer:
+    """What the page offers: a program, or exercises to pick from (see ``AppSettings``)."""
+
+    program: tuple[ExercisePlan, ...] | None = None
+    exercise_ids: tuple[str, ...] = ()
+    prescription: Prescription | None = None
+    prescription_version: int | None = None
+
+
+def _offer(args: argparse.Namespace) -> _Offer:
+    """A program file; one exercise; today's prescribed program once the device is enrolled
+    and synced; else every template to pick from. A picked exercise the prescription has runs
+    with the patient's overrides."""
+    from hepvision.cli.prescribed import synced_prescription
+    from hepvision.live.prescribed import prescribed_program
+    from hepvision.live.program import load_program
+    from hepvision.templates import list_templates, load_template
+
+    if args.program is not None:
+        return _Offer(program=load_program(args.program))
+    prescription = synced_prescription()
+    if args.exercise:
+        return _Offer(exercise_ids=(load_template(args.exercise).id,),
+                      prescription=prescription)
+    if prescription is not None:
+        program = prescribed_program(prescription, date.today())
+        log.info("today's program: prescription version %d (%s)", prescription.version,
+                 ", ".join(p.template.id for p in program.plans))
+        return _Offer(program=program.plans, prescription=prescription,
+                      prescription_version=program.prescription_version)
+    return _Offer(exercise_ids=tuple(list_templates()))

@@ -7,11 +7,14 @@ import json
 import logging
 import sys
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hepvision.vocabulary import BACKENDS
+
+if TYPE_CHECKING:
+    from hepvision.session.record import SessionRecord
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +32,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("video", metavar="VIDEO",
                    help="video file, image folder, camera index, or .npz landmark recording")
     p.add_argument("--exercise", required=True, metavar="ID",
-                   help="exercise template id (see exercises/)")
+                   help="exercise template id (see exercises/); when this device's "
+                   "prescription has it, the patient's overrides apply and the session names "
+                   "the prescription version")
     p.add_argument("--backend", choices=BACKENDS, default="onnx",
                    help="pose backend (default: onnx)")
     p.add_argument("--out", type=Path, metavar="report.json",
@@ -54,31 +59,39 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 
 
 def run_track(args: argparse.Namespace) -> int:
+    from hepvision.cli.prescribed import synced_prescription
+    from hepvision.live.prescribed import exercise_program
+    from hepvision.session.report import track_report
     from hepvision.session.track import TrackOptions, is_recording, track
+    from hepvision.templates import load_template
 
     if args.max_frames is not None and args.max_frames <= 0:
         from hepvision.errors import HepvisionError
 
         raise HepvisionError("--max-frames must be a positive number")
-    options = TrackOptions(exercise_id=args.exercise, backend=args.backend,
+    # The patient's overrides of this exercise, when the device's prescription has it.
+    program = exercise_program(load_template(args.exercise),
+                               synced_prescription(), date.today())
+    options = TrackOptions(exercise=program.plans[0].template, backend=args.backend,
                            save_landmarks=args.save_landmarks, landmarks=args.landmarks,
-                           max_frames=args.max_frames)
-    started_at = datetime.now(UTC)
+                           max_frames=args.max_frames,
+                           prescription_version=program.prescription_version)
     with _progress_bar(enabled=not args.no_progress) as progress:
-        report = track(args.video, options, progress)
-    status = _emit(report, args.out)
+        record = track(args.video, options, progress)
+    status = _emit(track_report(record), args.out)
     if not is_recording(args.video):
-        _enqueue(report, started_at)
+        _enqueue(record)
     return status
 
 
 def run_demo(args: argparse.Namespace) -> int:
-    from hepvision.session.track import TrackOptions, track
     from hepvision.demo import DEMO_EXERCISE, demo_recording_path
+    from hepvision.session.report import track_report
+    from hepvision.session.track import TrackOptions, track
 
-    report = track(demo_recording_path(), TrackOptions(exercise_id=DEMO_EXERCISE,
+    record = track(demo_recording_path(), TrackOptions(exercise=DEMO_EXERCISE,
                                                        backend="replay"))
-    return _emit(report, args.out)
+    return _emit(track_report(record), args.out)
 
 
 def _emit(report: dict[str, Any], out: Path | None) -> int:
@@ -94,22 +107,18 @@ def _emit(report: dict[str, Any], out: Path | None) -> int:
     return 0
 
 
-def _enqueue(report: dict[str, Any], started_at: datetime) -> None:
+def _enqueue(record: SessionRecord) -> None:
     """Queue the session for upload when this device is enrolled with a therapist.
 
     The report is already written; a session the upload schema refuses is reported as a
     warning, never as a failed run.
     """
     from hepvision.errors import HepvisionError
+    from hepvision.session.serialize import upload_record
     from hepvision.upload.outbox import enqueue_session
-    from hepvision.wire.session import wire_view
-    from hepvision.wire.track import session_record_from_track_report
 
     try:
-        record = session_record_from_track_report(
-            report, started_at=started_at, angle_name=report.get("signal"),
-            view=wire_view(report.get("view")))
-        if enqueue_session(record):
+        if enqueue_session(upload_record(record)):
             log.info("session %s queued for upload (hepvision sync)", record.session_id)
     except (HepvisionError, ValueError) as exc:
         log.warning("session not queued for upload: %s", exc)

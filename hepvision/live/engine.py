@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from hepvision.analysis import ExerciseAnalyzer, FrameFeedback
+from hepvision.analysis import FrameFeedback
 from hepvision.capture.frames import Frame
-from hepvision.capture.live import LatestFrameGrabber
 from hepvision.pose.base import PoseEstimator
 from hepvision.pose.types import PoseResult
+from hepvision.session.record import RunTimings
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,61 +65,36 @@ class LiveStats:
     def latency_ms(self, q: float) -> float:
         return float(np.percentile(self.latencies_ms, q)) if self.latencies_ms else 0.0
 
-    def to_dict(self) -> dict[str, float | int]:
-        return {
-            "processed_frames": self.processed,
-            "processed_fps": round(self.processed_fps, 2),
-            "dropped_frames": self.dropped,
-            "latency_ms_median": round(self.latency_ms(50), 2),
-            "latency_ms_p95": round(self.latency_ms(95), 2),
-        }
+    def timings(self) -> RunTimings:
+        """The run's speed figures for its session record."""
+        return RunTimings(processed_frames=self.processed, processing_fps=self.processed_fps,
+                          dropped_frames=self.dropped, latency_ms_median=self.latency_ms(50),
+                          latency_ms_p95=self.latency_ms(95))
 
 
 class LiveEngine:
-    """Runs pose and analysis on frames as they come; one engine per exercise set.
+    """Runs pose on frames as they come and hands each pose to the analysis, timing both;
+    one engine per session (the pose backend stays, the analysis changes with each set).
 
-    ``process`` handles one frame (the browser page calls it per received frame); ``run``
-    drives a grabber until the source ends or ``should_stop`` says so.
+    :class:`~hepvision.live.session.LiveSession` drives it, one :meth:`process` per frame.
     """
 
-    def __init__(self, estimator: PoseEstimator, analyzer: ExerciseAnalyzer | None = None) -> None:
+    def __init__(self, estimator: PoseEstimator) -> None:
         self.estimator = estimator
-        self.analyzer = analyzer
         self.stats = LiveStats()
         self._last_ts: int | None = None
 
-    def set_analyzer(self, analyzer: ExerciseAnalyzer) -> None:
-        """Start a new set (or exercise) without re-creating the pose backend."""
-        self.analyzer = analyzer
-
-    def process(self, frame: Frame, captured_s: float | None = None) -> LiveUpdate | None:
-        """Pose + analysis of one frame; None for a frame older than the last processed."""
-        if self.analyzer is None:
-            raise RuntimeError("LiveEngine.process needs an analyzer: call set_analyzer first")
+    def process(self, frame: Frame, analyse: Callable[[PoseResult], FrameFeedback],
+                captured_s: float | None = None) -> LiveUpdate | None:
+        """Pose of one frame, then ``analyse`` of it; None for a frame not newer than the last
+        processed one (it is skipped, not an error: a camera's frames may arrive late)."""
         if self._last_ts is not None and frame.timestamp_ms <= self._last_ts:
             return None
         self._last_ts = frame.timestamp_ms
         captured = time.monotonic() if captured_s is None else captured_s
         pose = self.estimator.estimate(frame)
-        feedback = self.analyzer.update(pose)
+        feedback = analyse(pose)
         now = time.monotonic()
         latency = (now - captured) * 1000.0
         self.stats.record(latency, now)
         return LiveUpdate(frame, pose, feedback, latency)
-
-    def run(self, grabber: LatestFrameGrabber, on_update: Callable[[LiveUpdate], None],
-            should_stop: Callable[[], bool] = lambda: False) -> LiveStats:
-        """Process the newest frame of ``grabber`` until it ends or ``should_stop()``."""
-        while not should_stop():
-            item = grabber.get(timeout=0.5)
-            if item is None:
-                if grabber.finished:
-                    break
-                continue
-            update = self.process(item.frame, item.captured_s)
-            self.stats.dropped = grabber.dropped
-            if update is not None:
-                on_update(update)
-        self.stats.dropped = grabber.dropped
-        return self.stats
-

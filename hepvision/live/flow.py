@@ -8,6 +8,7 @@ any point without losing what was done. It does no I/O and no drawing.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import logging
 import time
@@ -17,10 +18,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from hepvision import __version__
-from hepvision.analysis import ExerciseAnalysis, ExerciseAnalyzer, FrameFeedback
+from hepvision.analysis import ExerciseAnalyzer, FrameFeedback
+from hepvision.session.build import SessionOutcome
+from hepvision.session.record import ExercisePlan, SetEnd, SetRecord
 from hepvision.templates import ExerciseTemplate
-from hepvision.vocabulary import DEFAULT_PAIN_STOP_NRS, PAIN_NRS_MAX, PAIN_NRS_MIN
+from hepvision.vocabulary import PAIN_NRS_MAX, PAIN_NRS_MIN
+
+__all__ = ["ExercisePlan", "FlowState", "SessionFlow", "SetEnd", "SetRecord"]
 
 log = logging.getLogger(__name__)
 
@@ -33,41 +37,6 @@ class FlowState(enum.StrEnum):
     REST = "rest"
     PAIN_AFTER = "pain_after"
     SUMMARY = "summary"
-
-
-@dataclass(frozen=True, slots=True)
-class ExercisePlan:
-    """One exercise of the session as prescribed.
-
-    Attributes:
-        template: the (possibly overridden) exercise template.
-        sets: number of sets.
-        reps: repetitions per set; 0 = open-ended (the set ends when the patient or the source
-            ends it, e.g. a replayed clip).
-        hold_s: for timed holds, seconds per repetition (0 for counted exercises).
-        rest_s: rest between sets, seconds.
-        pain_stop_nrs: a pain rating (0-10 NRS) at or above this ends the set; plans built
-            from a template take the template's ``precautions.pain_stop_nrs``.
-    """
-
-    template: ExerciseTemplate
-    sets: int = 1
-    reps: int = 10
-    hold_s: float = 0.0
-    rest_s: float = 30.0
-    pain_stop_nrs: int = DEFAULT_PAIN_STOP_NRS
-
-
-@dataclass(frozen=True, slots=True)
-class FinishedSet:
-    """A set that ended, with its analysis and why it ended."""
-
-    exercise_index: int
-    set_index: int
-    analysis: ExerciseAnalysis
-    ended_by: str
-    rest_s: float | None
-    pain_during: int | None
 
 
 @dataclass(slots=True)
@@ -86,7 +55,7 @@ class SessionFlow:
     pain_after: int | None = None
     stopped_early: bool = False
     stop_reason: str | None = None
-    finished: list[FinishedSet] = field(default_factory=list)
+    finished: list[SetRecord] = field(default_factory=list)
     last_feedback: FrameFeedback | None = None
     message: str = ""
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
@@ -145,6 +114,16 @@ class SessionFlow:
             done += self.last_feedback.reps
         return done
 
+    def outcome(self, ended_at: datetime | None = None) -> SessionOutcome:
+        """What the session ended with (call once it is done; ``ended_at`` defaults to when
+        it reached the summary, or now)."""
+        end = ended_at or self.ended_at or datetime.now(UTC)
+        return SessionOutcome(
+            session_id=self.session_id, started_at=self.started_at, ended_at=end,
+            plans=self.plans, sets=tuple(self.finished), pain_before=self.pain_before,
+            pain_after=self.pain_after, stopped_early=self.stopped_early,
+            stop_reason=self.stop_reason)
+
     # -- events ----------------------------------------------------------------------------
     def rate_pain(self, value: int) -> None:
         """A pain rating 0-10: before the session, after it, or reported during a set."""
@@ -167,7 +146,7 @@ class SessionFlow:
                 self.stop_reason = (f"pain {value}/10 during set {self.set_index + 1} of "
                                     f"{self.plan.template.id} (stop threshold "
                                     f"{self.plan.pain_stop_nrs})")
-                self._end_set("pain", pain=value)
+                self._end_set(SetEnd.PAIN, pain=value)
                 self.stopped_early = True
                 self._ask_after_or_summary()
 
@@ -185,7 +164,7 @@ class SessionFlow:
         self.last_feedback = feedback
         target = self.plan.reps
         if target > 0 and feedback.reps >= target:
-            self._end_set("target")
+            self._end_set(SetEnd.TARGET)
             self._after_set()
 
     def tick(self) -> None:
@@ -198,7 +177,7 @@ class SessionFlow:
         if self.state is FlowState.REST:
             self._begin_set()
         elif self.state is FlowState.ACTIVE:
-            self._end_set("patient")
+            self._end_set(SetEnd.PATIENT)
             self._after_set()
 
     def stop(self, reason: str = "stopped by the patient") -> None:
@@ -206,7 +185,7 @@ class SessionFlow:
         if self.state in (FlowState.PAIN_AFTER, FlowState.SUMMARY):
             return
         if self.state is FlowState.ACTIVE:
-            self._end_set("stopped")
+            self._end_set(SetEnd.STOPPED)
         self.stopped_early = True
         self.stop_reason = self.stop_reason or reason
         self._ask_after_or_summary()
@@ -216,7 +195,7 @@ class SessionFlow:
         if self.state in (FlowState.PAIN_AFTER, FlowState.SUMMARY):
             return
         if self.state is FlowState.ACTIVE:
-            self._end_set("source ended")
+            self._end_set(SetEnd.SOURCE_ENDED)
         remaining = self._sets_remaining()
         if remaining:
             self.stopped_early = True
@@ -233,14 +212,14 @@ class SessionFlow:
         self.message = (f"{self.plan.template.name}: set {self.set_index + 1} of "
                         f"{self.plan.sets}{target}")
 
-    def _end_set(self, why: str, pain: int | None = None) -> None:
+    def _end_set(self, why: SetEnd, pain: int | None = None) -> None:
         assert self._analyzer is not None
         analysis = self._analyzer.finish()
-        self.finished.append(FinishedSet(self.exercise_index, self.set_index, analysis, why,
-                                         None, pain))
+        self.finished.append(SetRecord(self.exercise_index, self.set_index, analysis, why,
+                                       None, pain))
         self._analyzer = None
         log.info("%s set %d ended (%s): %d reps", self.plan.template.id, self.set_index + 1,
-                 why, analysis.reps)
+                 why.value, analysis.reps)
 
     def _sets_remaining(self) -> int:
         here = self.plan.sets - (self.set_index + 1)
@@ -264,9 +243,7 @@ class SessionFlow:
         self._rest_started = now
         self._rest_until = now + seconds
         if self.finished:
-            last = self.finished[-1]
-            self.finished[-1] = FinishedSet(last.exercise_index, last.set_index, last.analysis,
-                                            last.ended_by, seconds, last.pain_during)
+            self.finished[-1] = dataclasses.replace(self.finished[-1], rest_s=seconds)
         self.message = f"Rest {seconds:.0f} s, then {self.plan.template.name} set " \
                        f"{self.set_index + 1} of {self.plan.sets}"
 

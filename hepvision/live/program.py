@@ -17,6 +17,7 @@ boundary only.
 from __future__ import annotations
 
 import tomllib
+from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError
@@ -28,7 +29,16 @@ from hepvision.vocabulary import PAIN_NRS_MAX, PAIN_STOP_NRS_MIN
 
 
 class ProgramError(HepvisionError):
-    """A program file is missing or invalid."""
+    """A program file (or a synced prescription) is missing or invalid."""
+
+
+@dataclass(frozen=True, slots=True)
+class Program:
+    """What a session runs: its plans, and the prescription version they follow (None: an
+    exercise picked by hand or a local program file)."""
+
+    plans: tuple[ExercisePlan, ...]
+    prescription_version: int | None = None
 
 
 class _ExerciseEntry(BaseModel):

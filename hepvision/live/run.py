@@ -1,25 +1,35 @@
-"""The desktop/headless live loop behind ``hepvision live``."""
+"""``hepvision live``: a session pulled from a camera or a clip, in a window or headless.
+
+:func:`drive` is the loop: it pulls frames from a :class:`~hepvision.live.session.FrameFeed`
+into a :class:`~hepvision.live.session.LiveSession` and shows each update on a :class:`Front`
+(the desktop window, or nothing for a headless kiosk, which answers the pain questions from
+its options). The browser page (``hepvision app``) pushes its frames into the same
+``LiveSession``.
+"""
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Protocol
 
 import cv2
 import numpy as np
 
+from hepvision.capture.frames import Frame
 from hepvision.capture.live import LatestFrameGrabber, paced
-from hepvision.capture.sources import CameraSource, VideoFileSource
+from hepvision.capture.sources import CameraSource, ImageFolderSource, VideoFileSource
 from hepvision.errors import HepvisionError
 from hepvision.form.speech import Speaker
-from hepvision.live.engine import LiveEngine, LiveUpdate
+from hepvision.live.engine import LiveUpdate
 from hepvision.live.flow import ExercisePlan, FlowState, SessionFlow
 from hepvision.live.overlay import draw_overlay, draw_summary
-from hepvision.live.record import build_session_record
+from hepvision.live.session import EveryFrame, FrameFeed, LiveSession
 from hepvision.pose.factory import create_estimator
+from hepvision.session.record import SessionRecord
 
 log = logging.getLogger(__name__)
 
@@ -32,101 +42,156 @@ CUE_SHOW_S = 3.0
 class LiveOptions:
     """Settings of one live session.
 
-    ``camera`` or ``video`` names the source (a video plays at real-time pace, as if it were
-    the camera). Without a window (``show_window=False``) the pain ratings come from
-    ``pain_before``/``pain_after`` and are skipped when None.
+    ``camera`` or ``video`` names the source: a video file or a folder of images. A clip
+    plays at real-time pace as if it were the camera (frames the pipeline cannot keep up with
+    are dropped) unless ``realtime`` is False: then every frame is read in turn and the
+    session's clock is the clip's (rests last clip time), so a headless session over a clip
+    sees exactly the frames ``hepvision track`` sees. Without a window (``show_window=False``)
+    the pain ratings come from ``pain_before``/``pain_after`` and are skipped when None.
+    ``landmarks``: with the ``replay`` backend, the recording that serves the clip's frames.
+    ``prescription_version``: the prescription version the plans follow (None: none).
     """
 
     camera: int | None = None
     video: Path | None = None
     backend: str = "onnx"
+    landmarks: Path | None = None
     show_window: bool = True
+    realtime: bool = True
     pain_before: int | None = None
     pain_after: int | None = None
     screenshot: Path | None = None
+    prescription_version: int | None = None
+
+
+class Front(Protocol):
+    """What a pulled session is shown on: the window, or nothing (headless)."""
+
+    def answer_pain(self, flow: SessionFlow) -> bool:
+        """Answer a pending pain question itself; True when it did."""
+        ...
+
+    def show(self, image: np.ndarray | None, update: LiveUpdate | None,
+             flow: SessionFlow) -> None:
+        """Show a frame (None: nothing to show) and apply the patient's input."""
+        ...
+
+    def close(self, flow: SessionFlow) -> None:
+        """The session is over (or interrupted): show the summary if done, release."""
+        ...
+
+
+class MediaClock:
+    """A clip's clock: the timestamp of the last frame read, in seconds."""
+
+    def __init__(self) -> None:
+        self.now_s = 0.0
+
+    def __call__(self) -> float:
+        return self.now_s
 
 
 def run_live(plans: tuple[ExercisePlan, ...], options: LiveOptions,
-             flow: SessionFlow | None = None) -> dict[str, Any]:
-    """Run a whole session and return the session record (see ``live.record``).
+             flow: SessionFlow | None = None) -> SessionRecord:
+    """Run a whole session and return its record.
 
     Everything done before a stop, an interrupt or the end of the source is kept.
     """
-    if options.video is not None:
-        source: VideoFileSource | CameraSource = VideoFileSource(options.video)
-        frames = paced(source)
-    else:
-        source = CameraSource(options.camera or 0)
-        frames = iter(source)
-    flow = flow or SessionFlow(plans)
-    with source, create_estimator(options.backend) as estimator:
-        engine = LiveEngine(estimator)
-        screen = _Window(options.screenshot) if options.show_window else None
-        # Started when the first set begins, so a clip is not played through while the
-        # patient is still answering the pain question.
-        grabber = LatestFrameGrabber(frames)
+    clock = MediaClock()
+    source = _open(options)
+    with source, create_estimator(options.backend, recording=options.landmarks) as estimator:
+        if options.video is not None and not options.realtime:
+            feed: FrameFeed = EveryFrame(_clocked(source, clock))
+            flow = flow or SessionFlow(plans, clock=clock)
+        else:
+            frames = paced(source) if options.video is not None else iter(source)
+            # Started when the first set begins, so a clip is not played through while the
+            # patient is still answering the pain question.
+            feed = LatestFrameGrabber(frames)
+            flow = flow or SessionFlow(plans)
+        session = LiveSession(flow, estimator,
+                              prescription_version=options.prescription_version)
+        front: Front = (_Window(options.screenshot) if options.show_window
+                        else Headless(options.pain_before, options.pain_after))
         try:
-            _loop(flow, engine, grabber, options, screen)
-            if screen is not None and flow.done:
-                screen.show_summary(flow)
+            drive(session, feed, front)
         except KeyboardInterrupt:
             flow.stop("interrupted")
         finally:
-            grabber.stop()
-            engine.stats.dropped = grabber.dropped
-            if screen is not None:
-                screen.close()
-        if not flow.done:  # interrupted, or the window closed while asking for pain
-            flow.stop("interrupted")
-            flow.skip_pain()
-        return build_session_record(flow, estimator.info, engine.stats)
+            feed.stop()
+            session.engine.stats.dropped = feed.dropped
+            front.close(flow)
+        return session.finish("interrupted")
 
 
-def _loop(flow: SessionFlow, engine: LiveEngine, grabber: LatestFrameGrabber,
-          options: LiveOptions, screen: _Window | None) -> None:
-    pending_pain = False
-    blank = np.zeros((480, 640, 3), np.uint8)
+def drive(session: LiveSession, feed: FrameFeed, front: Front) -> None:
+    """Pull frames into ``session`` until its flow is done, showing each update on ``front``.
+
+    The feed starts with the first set; when it ends, the flow's set ends with it.
+    """
+    flow = session.flow
     while not flow.done:
         flow.tick()
-        if screen is None and flow.state in (FlowState.PAIN_BEFORE, FlowState.PAIN_AFTER):
-            value = (options.pain_before if flow.state is FlowState.PAIN_BEFORE
-                     else options.pain_after)
-            flow.skip_pain() if value is None else flow.rate_pain(value)
+        if front.answer_pain(flow):
             continue
-        if not grabber.started:
-            if flow.state is FlowState.ACTIVE:
-                grabber.start()
-            elif screen is not None:
-                pending_pain = _handle_key(flow, screen.show(blank.copy(), None, flow),
-                                           pending_pain)
+        if not feed.started:
+            if flow.state is not FlowState.ACTIVE:
+                front.show(None, None, flow)
                 continue
-        item = grabber.get(timeout=0.2)
-        update: LiveUpdate | None = None
+            feed.start()
+        item = feed.get(timeout=0.2)
         if item is None:
-            if not grabber.finished:
+            if not feed.finished:
                 continue
             flow.source_ended()
-            if screen is None:
-                continue
-            image = blank.copy()
+            front.show(None, None, flow)
+            continue
+        update = session.process(item.frame, item.captured_s)
+        session.engine.stats.dropped = feed.dropped
+        front.show(item.frame.image, update, flow)
+
+
+def _open(options: LiveOptions) -> VideoFileSource | ImageFolderSource | CameraSource:
+    if options.video is None:
+        return CameraSource(options.camera or 0)
+    if options.video.is_dir():
+        return ImageFolderSource(options.video)
+    return VideoFileSource(options.video)
+
+
+def _clocked(frames: VideoFileSource | ImageFolderSource | CameraSource,
+             clock: MediaClock) -> Iterator[Frame]:
+    for frame in frames:
+        clock.now_s = frame.timestamp_ms / 1000.0
+        yield frame
+
+
+class Headless:
+    """No window: pain questions are answered from the options (skipped when None)."""
+
+    def __init__(self, pain_before: int | None, pain_after: int | None) -> None:
+        self.pain_before = pain_before
+        self.pain_after = pain_after
+
+    def answer_pain(self, flow: SessionFlow) -> bool:
+        if flow.state not in (FlowState.PAIN_BEFORE, FlowState.PAIN_AFTER):
+            return False
+        value = self.pain_before if flow.state is FlowState.PAIN_BEFORE else self.pain_after
+        if value is None:
+            flow.skip_pain()
         else:
-            image = item.frame.image
-            analyzer = flow.analyzer
-            if analyzer is not None:
-                if engine.analyzer is not analyzer:
-                    engine.set_analyzer(analyzer)
-                update = engine.process(item.frame, item.captured_s)
-                engine.stats.dropped = grabber.dropped
-                if update is not None:
-                    flow.on_feedback(update.feedback)
-        if screen is not None:
-            key = screen.show(image, update, flow)
-            pending_pain = _handle_key(flow, key, pending_pain)
-            if screen.closed():
-                flow.stop("window closed")
+            flow.rate_pain(value)
+        return True
+
+    def show(self, image: np.ndarray | None, update: LiveUpdate | None,
+             flow: SessionFlow) -> None:
+        pass
+
+    def close(self, flow: SessionFlow) -> None:
+        pass
 
 
-def _handle_key(flow: SessionFlow, key: int, pending_pain: bool) -> bool:
+def handle_key(flow: SessionFlow, key: int, pending_pain: bool) -> bool:
     """Apply one key press; returns whether a pain digit is awaited next."""
     if key < 0:
         return pending_pain
@@ -164,6 +229,11 @@ class _Window:
         self._speaker = speaker if speaker is not None else Speaker()
         self._cue: str | None = None
         self._cue_until = 0.0
+        self._pending_pain = False
+        self._blank = np.zeros((480, 640, 3), np.uint8)
+
+    def answer_pain(self, flow: SessionFlow) -> bool:
+        return False  # the patient answers with the keys
 
     def current_cue(self, update: LiveUpdate | None, now_s: float) -> str | None:
         """The cue to show now; a newly issued one is also spoken."""
@@ -172,16 +242,32 @@ class _Window:
             self._speaker.say(self._cue)
         return self._cue if now_s < self._cue_until else None
 
-    def show(self, image: np.ndarray, update: LiveUpdate | None, flow: SessionFlow) -> int:
+    def show(self, image: np.ndarray | None, update: LiveUpdate | None,
+             flow: SessionFlow) -> None:
         cue = self.current_cue(update, time.monotonic())
         setup_message = update.feedback.setup_message if update is not None else None
-        canvas = draw_overlay(image.copy(), update, flow, cue=cue, setup_message=setup_message)
+        base = self._blank if image is None else image
+        canvas = draw_overlay(base.copy(), update, flow, flow.plan.template.target.rom,
+                              cue=cue, setup_message=setup_message)
         if (self.screenshot is not None and not self._shot_taken and update is not None
                 and update.pose.detected and update.feedback.reps > 0):
             cv2.imwrite(str(self.screenshot), canvas)
             self._shot_taken = True
         cv2.imshow(WINDOW, canvas)
-        return cv2.waitKey(1)
+        self._pending_pain = handle_key(flow, cv2.waitKey(1), self._pending_pain)
+        if self.closed():
+            flow.stop("window closed")
+            flow.skip_pain()  # nobody is left to answer
+
+    def close(self, flow: SessionFlow) -> None:
+        if flow.done and not self.closed():
+            self.show_summary(flow)
+        self._speaker.close()
+        try:
+            cv2.destroyWindow(WINDOW)
+            cv2.waitKey(1)
+        except cv2.error:
+            pass
 
     def show_summary(self, flow: SessionFlow, seconds: float = 15.0) -> None:
         """The summary until a key is pressed (or ``seconds`` pass)."""
@@ -194,14 +280,6 @@ class _Window:
 
     def closed(self) -> bool:
         try:
-            return cv2.getWindowProperty(WINDOW, cv2.WND_PROP_VISIBLE) < 1
+            return bool(cv2.getWindowProperty(WINDOW, cv2.WND_PROP_VISIBLE) < 1)
         except cv2.error:
             return True
-
-    def close(self) -> None:
-        self._speaker.close()
-        try:
-            cv2.destroyWindow(WINDOW)
-            cv2.waitKey(1)
-        except cv2.error:
-            pass

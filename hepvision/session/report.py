@@ -1,4 +1,4 @@
-"""The JSON session report written by ``hepvision track``.
+"""The JSON session report written by ``hepvision track``, from the typed session record.
 
 Stable contract (other tools read it); fields may be added, never renamed or removed:
 
@@ -6,6 +6,7 @@ Stable contract (other tools read it); fields may be added, never renamed or rem
     reps              completed repetitions (int)
     rep_details       one object per repetition: start_ms, peak_ms, end_ms, rom_start_deg,
                       rom_peak_deg, rom_range_deg, concentric_ms, eccentric_ms, hold_ms, side
+                      (and sides, source, confidence: per-side ROM and how it was measured)
     partial_reps      excursions that did not count (too small, unfinished): an int;
                       ``partial_details`` lists them like ``rep_details``
     frames            frames processed
@@ -13,6 +14,8 @@ Stable contract (other tools read it); fields may be added, never renamed or rem
     duration_s        media duration covered by the frames
     processing_fps    frames processed per second of wall time
     versions          package version, model SHA-256s, template id and SHA-256
+    session_id        the session's id (the upload record's, when it is queued)
+    prescription_version  the therapist's prescription version it followed, or null
 """
 
 from __future__ import annotations
@@ -20,75 +23,58 @@ from __future__ import annotations
 import json
 import math
 import os
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from hepvision import __version__
-from hepvision.pose.types import BackendInfo, PoseResult
-from hepvision.session.offline import StageTimings
+from hepvision.session.record import SessionRecord, SourceInfo
 
 REPORT_SCHEMA = "hepvision.track-report/1"
 
-
-@dataclass(frozen=True, slots=True)
-class SourceInfo:
-    """Where the frames came from."""
-
-    path: str
-    kind: str
-    fps: float
-    width_px: int
-    height_px: int
+__all__ = ["REPORT_SCHEMA", "SourceInfo", "json_ready", "track_report", "write_json"]
 
 
-def build_report(
-    *,
-    exercise_id: str,
-    template_sha256: str,
-    analysis: dict[str, Any],
-    results: tuple[PoseResult, ...],
-    timings: StageTimings,
-    backend: BackendInfo,
-    source: SourceInfo,
-    settings: dict[str, Any],
-) -> dict[str, Any]:
-    """The report for one run; ``analysis`` is ``ExerciseAnalysis.to_dict()``."""
-    frames = len(results)
-    with_pose = sum(1 for r in results if r.detected)
-    duration_ms = results[-1].timestamp_ms - results[0].timestamp_ms if frames else 0
-    if frames and source.fps > 0:
-        duration_ms += int(round(1000.0 / source.fps))
+def track_report(record: SessionRecord) -> dict[str, Any]:
+    """The ``track`` report of a one-exercise, one-set record read from a clip.
+
+    Raises:
+        ValueError: the record is not one set of one exercise, or has no media.
+    """
+    if len(record.exercises) != 1 or len(record.exercises[0].sets) != 1 \
+            or record.media is None:
+        raise ValueError("a track report covers one set of one exercise read from a clip")
+    exercise = record.exercises[0]
+    analysis = exercise.sets[0].analysis.to_dict()
+    media, ctx, timings = record.media, record.context, record.timings
+    source = media.source
     report: dict[str, Any] = {
         "schema": REPORT_SCHEMA,
-        "exercise": exercise_id,
+        "exercise": exercise.exercise_id,
         "reps": int(analysis["reps"]),
         "rep_details": analysis["rep_details"],
-        "partial_reps": int(analysis.get("partial_reps", 0)),
-        "frames": frames,
-        "frames_with_pose": with_pose,
-        "duration_s": round(duration_ms / 1000.0, 3),
-        "processing_fps": round(timings.pipeline_fps, 2),
-        "stage_ms": timings.summary(),
-        "source": {
-            "path": source.path,
-            "kind": source.kind,
-            "fps": round(source.fps, 3),
-            "width_px": source.width_px,
-            "height_px": source.height_px,
-        },
-        "backend": backend.name,
+        "partial_reps": int(analysis["partial_reps"]),
+        "frames": media.frames,
+        "frames_with_pose": media.frames_with_pose,
+        "duration_s": round(media.duration_ms / 1000.0, 3),
+        "processing_fps": round(timings.processing_fps, 2),
+        "stage_ms": timings.stages.summary() if timings.stages is not None else {},
+        "source": {"path": source.path, "kind": source.kind, "fps": round(source.fps, 3),
+                   "width_px": source.width_px, "height_px": source.height_px},
+        "backend": ctx.backend,
         "versions": {
-            "hepvision": __version__,
-            "models": dict(sorted(backend.model_sha256.items())),
-            "template": {"id": exercise_id, "sha256": template_sha256},
+            "hepvision": ctx.app_version,
+            "models": dict(sorted(ctx.model_sha256.items())),
+            "template": {"id": exercise.exercise_id,
+                         "sha256": exercise.template.content_sha256},
         },
-        "settings": settings,
+        "settings": {"backend": ctx.backend, "max_frames": ctx.max_frames,
+                     "threaded_decode": ctx.threaded_decode},
+        "session_id": str(record.session_id),
+        "prescription_version": ctx.prescription_version,
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     for key, value in analysis.items():
-        if key not in report and key not in ("reps", "rep_details"):
+        if key not in report:
             report[key] = value
     return report
 
@@ -110,6 +96,7 @@ def write_json(path: str | Path, payload: dict[str, Any]) -> Path:
     if out.parent and not out.parent.exists():
         out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(json_ready(payload), indent=2, allow_nan=False) + "\n", encoding="utf-8")
+    tmp.write_text(json.dumps(json_ready(payload), indent=2, allow_nan=False) + "\n",
+                   encoding="utf-8")
     tmp.replace(out)
     return out

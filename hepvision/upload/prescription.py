@@ -15,10 +15,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from hepvision.upload.client import ServerClient
 from hepvision.upload.device import data_dir
 from hepvision.upload.errors import UploadError
 from hepvision.upload.recovery import quarantine, write_atomically
+from hepvision.wire.prescription import Prescription
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +56,26 @@ def load_prescription(home: str | Path | None = None) -> dict[str, Any] | None:
     log.warning("%s is damaged (%s): set aside as %s; 'hepvision sync' fetches the "
                 "prescription again", path, problem, kept.name if kept else "(already gone)")
     return None
+
+
+def read_prescription(home: str | Path | None = None) -> Prescription | None:
+    """The saved prescription, typed; ``None`` when the device has none (or a damaged copy,
+    set aside as :func:`load_prescription` does).
+
+    Raises:
+        UploadError: the copy is JSON but not a prescription this version can run (one line,
+            naming the field).
+    """
+    raw = load_prescription(home)
+    if raw is None:
+        return None
+    try:
+        return Prescription.model_validate(raw)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"]) or "prescription"
+        raise UploadError(f"{prescription_path(home)}: prescription version {raw['version']} "
+                          f"cannot be run: {where}: {err['msg']}") from None
 
 
 def discard_prescription(home: str | Path | None = None) -> Path | None:

@@ -24,7 +24,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 
 from hepvision.vocabulary import Severity
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION: Literal["1"] = "1"
 
 MAX_EXERCISES = 32
 MAX_SETS = 20
@@ -42,6 +42,11 @@ Sha256Hex = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
 TimeMs = Annotated[int, Field(ge=0, le=MAX_TIME_MS)]
 Pain = Annotated[int, Field(ge=0, le=10)]
 Side = Literal["left", "right", "both", "none"]
+#: Which landmarks read a measurement: image, world, a mix of both, or none (not measured).
+ReadingSource = Literal["image", "world", "mixed", "none"]
+#: How far a count can be trusted (the count cross-check).
+CountConfidence = Literal["high", "medium", "low"]
+MAX_NOTES = 10
 #: Legacy spellings of a severity, read at this boundary only: devices before issue 11 may
 #: upload "warning", which meant what templates call "caution".
 SEVERITY_ALIASES = {"warning": Severity.CAUTION}
@@ -55,13 +60,17 @@ def _severity(value: object) -> object:
 WireSeverity = Annotated[Severity, BeforeValidator(_severity)]
 
 
-def wire_view(view: str | None) -> str:
+#: The camera view of an exercise on the wire (the analysis' ``side_left``/``side_right`` are
+#: one ``side``).
+CameraView = Literal["front", "side", "oblique", "back", "unknown"]
+_CAMERA_VIEWS: dict[str, CameraView] = {
+    "front": "front", "side": "side", "side_left": "side", "side_right": "side",
+    "oblique": "oblique", "back": "back"}
+
+
+def wire_view(view: str | None) -> CameraView:
     """The wire's camera view from an analysis view (``side_left``/``side_right`` -> ``side``)."""
-    if not view:
-        return "unknown"
-    if view.startswith("side"):
-        return "side"
-    return view if view in ("front", "oblique", "back") else "unknown"
+    return _CAMERA_VIEWS.get(view or "", "unknown")
 
 
 def _finite(value: float | None) -> float | None:
@@ -73,14 +82,53 @@ def _finite(value: float | None) -> float | None:
 Degrees = Annotated[float, Field(ge=-360.0, le=360.0), AfterValidator(_finite)]
 Seconds = Annotated[float, Field(ge=0.0, le=MAX_SESSION_S), AfterValidator(_finite)]
 Number = Annotated[float, Field(ge=-1e9, le=1e9), AfterValidator(_finite)]
+Share = Annotated[float, Field(ge=0.0, le=1.0), AfterValidator(_finite)]
 
 
 class _Wire(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
+class SideRom(_Wire):
+    """One side's range of motion in one repetition (added in issue 11; optional).
+
+    ``moved``: this side made the movement (False for the resting limb of a one-sided
+    repetition); ``source``/``confidence``: which landmarks read its peak and their mean
+    confidence (0..1); ``measured_share``: share of the repetition's frames it was measurable.
+    """
+
+    side: Literal["left", "right"]
+    start_deg: Degrees | None = None
+    peak_deg: Degrees | None = None
+    range_deg: Degrees | None = None
+    moved: bool = True
+    source: ReadingSource = "none"
+    confidence: Share | None = None
+    measured_share: Share | None = None
+
+
+class CountCheck(_Wire):
+    """The count cross-checked with the template-free counter (added in issue 11; optional).
+
+    ``count_confidence``: ``high`` (the two agree), ``medium`` (off by one) or ``low``;
+    ``measured_share``: share of the frames with a person in which the counted signal was
+    measurable; ``notes``: plain-language reasons a count may be wrong.
+    """
+
+    template_reps: Annotated[int, Field(ge=0, le=MAX_REPS_PER_SET * MAX_SETS)]
+    template_free_reps: Annotated[int, Field(ge=0, le=100_000)]
+    template_free_signal: ShortText = ""
+    count_confidence: CountConfidence
+    measured_share: Share
+    notes: Annotated[list[Message], Field(max_length=MAX_NOTES)] = []
+
+
 class Repetition(_Wire):
-    """One counted repetition; the same keys as ``rep_details`` in a ``track`` report."""
+    """One counted repetition; the same keys as ``rep_details`` in a ``track`` report.
+
+    ``sides`` (per-side ROM), ``source`` and ``confidence`` (of the working side's peak) were
+    added in issue 11; older records omit them.
+    """
 
     start_ms: TimeMs
     peak_ms: TimeMs
@@ -92,6 +140,9 @@ class Repetition(_Wire):
     eccentric_ms: TimeMs | None = None
     hold_ms: TimeMs | None = None
     side: Side | None = None
+    sides: Annotated[list[SideRom], Field(max_length=2)] = []
+    source: ReadingSource | None = None
+    confidence: Share | None = None
 
     @model_validator(mode="after")
     def _ordered(self) -> Repetition:
@@ -127,7 +178,8 @@ class Finding(_Wire):
 
 
 class SetRecord(_Wire):
-    """One set: counted and partial repetitions, holds, findings and the rest after it."""
+    """One set: counted and partial repetitions, holds, findings and the rest after it;
+    ``count_check`` (added in issue 11) cross-checks the set's count."""
 
     set_index: Annotated[int, Field(ge=0, lt=MAX_SETS)]
     reps: Annotated[int, Field(ge=0, le=MAX_REPS_PER_SET)]
@@ -136,6 +188,7 @@ class SetRecord(_Wire):
     holds: Annotated[list[Hold], Field(max_length=MAX_HOLDS_PER_SET)] = []
     findings: Annotated[list[Finding], Field(max_length=MAX_FINDINGS_PER_SET)] = []
     rest_s: Seconds | None = None
+    count_check: CountCheck | None = None
 
     @model_validator(mode="after")
     def _counts(self) -> SetRecord:
@@ -145,17 +198,27 @@ class SetRecord(_Wire):
 
 
 class ExerciseRecord(_Wire):
-    """One exercise of the session, with the template and model hashes it ran with."""
+    """One exercise of the session, with the template and model hashes it ran with.
+
+    ``template_sha256`` is the hash of the template the session ran (after the patient's
+    overrides); ``template_base_sha256`` and ``overrides_sha256`` (added in issue 11) are its
+    two layers (``overrides_sha256`` is None without overrides). ``count_check`` (added in
+    issue 11) sums the sets' count checks: the counts add up, the confidence is the least
+    confident set's, the measured share is the mean of the sets'.
+    """
 
     exercise_id: Slug
     template_sha256: Sha256Hex | None = None
     model_sha256: Annotated[dict[ShortText, Sha256Hex], Field(max_length=MAX_MODELS)] = {}
     backend: ShortText = ""
-    view: Literal["front", "side", "oblique", "back", "unknown"] = "unknown"
+    view: CameraView = "unknown"
     side: Side | None = None
     angle_name: Slug
     target_rom_deg: Degrees | None = None
     sets: Annotated[list[SetRecord], Field(max_length=MAX_SETS)]
+    template_base_sha256: Sha256Hex | None = None
+    overrides_sha256: Sha256Hex | None = None
+    count_check: CountCheck | None = None
 
     @model_validator(mode="after")
     def _unique_sets(self) -> ExerciseRecord:
