@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Collection
 from contextlib import asynccontextmanager
-from typing import Any
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hepvision import __version__
 from hepvision.server.api.main import api_router
@@ -17,15 +17,11 @@ from hepvision.server.data.prescriptions import known_template_ids
 from hepvision.server.database import make_engine, make_sessionmaker, upgrade_database
 from hepvision.server.web import install_web
 
-Scope = dict[str, Any]
-Receive = Callable[[], Any]
-Send = Callable[[dict[str, Any]], Any]
-
 
 class BodySizeLimit:
     """Refuse request bodies over ``max_bytes`` with 413, whatever Content-Length claims."""
 
-    def __init__(self, app: Any, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
         self.max_bytes = max_bytes
 
@@ -40,7 +36,7 @@ class BodySizeLimit:
         seen = 0
         exceeded = started = False
 
-        async def limited() -> dict[str, Any]:
+        async def limited() -> Message:
             nonlocal seen, exceeded
             message = await receive()
             if message["type"] == "http.request":
@@ -50,7 +46,7 @@ class BodySizeLimit:
                     raise _TooLarge
             return message
 
-        async def guarded_send(message: dict[str, Any]) -> None:
+        async def guarded_send(message: Message) -> None:
             # Once the limit is hit, whatever the app answers (its body parser turns our
             # exception into a 400) is replaced by the 413 below.
             nonlocal started

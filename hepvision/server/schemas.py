@@ -229,11 +229,15 @@ class Alert(_Out):
     value: float | None = None
 
 
+#: Days with data in a 30-day remote-monitoring period, in billing bands.
+RtmBand = Literal["none", "1", "2-15", "16-30"]
+
+
 class RtmPeriod(_Out):
     period_start: date
     period_end: date
     days_with_data: int
-    band: Literal["none", "1", "2-15", "16-30"]
+    band: RtmBand
 
 
 class RtmPublic(_Out):

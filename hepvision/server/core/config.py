@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -88,8 +88,10 @@ def load_settings(env_file: str | Path | None = None, **overrides: object) -> Se
     """
     if env_file is not None and not Path(env_file).is_file():
         raise ConfigError(f"settings file not found: {env_file}")
-    clean = {k: v for k, v in overrides.items() if v is not None}
+    # Raw values (CLI flags, tests) that pydantic validates, as it does the environment's.
+    clean: dict[str, Any] = {k: v for k, v in overrides.items() if v is not None}
     try:
+        # _env_file is BaseSettings' own argument, missing from the field signature mypy sees.
         settings = Settings(_env_file=env_file, **clean)  # type: ignore[call-arg]
     except ValidationError as exc:
         first = exc.errors()[0]

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -193,9 +194,11 @@ def enrol_device(db: Session, sec: Security, *, code: str, label: str) -> tuple[
         db.commit()
         raise AuthError("unknown, used or expired enrolment code")
     # Claim the code atomically: of two concurrent exchanges only one updates the row.
-    claimed = db.execute(update(EnrolmentCode)
-                         .where(EnrolmentCode.id == row.id, EnrolmentCode.used_at.is_(None))
-                         .values(used_at=now)).rowcount
+    # An UPDATE's result is a CursorResult (it has rowcount); Session.execute is typed Result.
+    claimed = cast(CursorResult[Any], db.execute(
+        update(EnrolmentCode)
+        .where(EnrolmentCode.id == row.id, EnrolmentCode.used_at.is_(None))
+        .values(used_at=now))).rowcount
     if claimed != 1:
         db.rollback()
         raise AuthError("unknown, used or expired enrolment code")
@@ -213,10 +216,11 @@ def enrol_device(db: Session, sec: Security, *, code: str, label: str) -> tuple[
 
 
 def revoke_devices(db: Session, therapist: Therapist, patient: Patient) -> int:
-    count = db.execute(update(AuthToken).where(AuthToken.patient_id == patient.id,
-                                               AuthToken.kind == "device",
-                                               AuthToken.revoked_at.is_(None))
-                       .values(revoked_at=utcnow())).rowcount
+    count = cast(CursorResult[Any], db.execute(
+        update(AuthToken).where(AuthToken.patient_id == patient.id,
+                                AuthToken.kind == "device",
+                                AuthToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow()))).rowcount
     audit.record(db, actor_kind="therapist", actor_id=therapist.id, action="revoke",
                  resource="device", patient_id=patient.id, therapist_id=therapist.id,
                  detail=f"{count} device(s)")

@@ -28,6 +28,7 @@ from hepvision.server.schemas import (
     PainPoint,
     PrescribedExercise,
     RomPoint,
+    RtmBand,
     RtmPeriod,
     RtmPublic,
 )
@@ -143,9 +144,9 @@ def adherence(db: Session, patient: Patient, *, period: str, start: date,
     while day <= end:
         for ex in in_force(day):
             per_day = ex.sessions_per_day * ex.days_per_week / 7.0
-            cell = expected[(bucket(day), ex.exercise_id)]
-            cell[0] += per_day
-            cell[1] += per_day * ex.sets * ex.reps
+            due = expected[(bucket(day), ex.exercise_id)]
+            due[0] += per_day
+            due[1] += per_day * ex.sets * ex.reps
         day += timedelta(days=1)
     rows = []
     for key in sorted(set(done) | set(expected)):
@@ -231,7 +232,7 @@ def rtm(db: Session, patient: Patient, *, as_of: date | None = None) -> RtmPubli
         while p_start <= as_of:
             p_end = p_start + timedelta(days=RTM_PERIOD_DAYS - 1)
             n = sum(1 for d in days if p_start <= d <= p_end)
-            band = "16-30" if n >= 16 else "2-15" if n >= 2 else "1" if n == 1 else "none"
+            band: RtmBand = "16-30" if n >= 16 else "2-15" if n >= 2 else "1" if n == 1 else "none"
             periods.append(RtmPeriod(period_start=p_start, period_end=p_end,
                                      days_with_data=n, band=band))
             p_start = p_end + timedelta(days=1)

@@ -4,7 +4,7 @@ given with ``-x url=...`` / ``sqlalchemy.url`` when used from the alembic comman
 from __future__ import annotations
 
 from alembic import context
-from sqlalchemy import create_engine
+from sqlalchemy import Connection, create_engine
 
 from hepvision.server.models import Base
 
@@ -12,7 +12,7 @@ config = context.config
 target_metadata = Base.metadata
 
 
-def _run(connection) -> None:  # type: ignore[no-untyped-def]
+def _run(connection: Connection) -> None:
     context.configure(connection=connection, target_metadata=target_metadata,
                       render_as_batch=connection.dialect.name == "sqlite",
                       compare_type=True)
@@ -27,6 +27,8 @@ def run_migrations_online() -> None:
         return
     url = context.get_x_argument(as_dictionary=True).get("url") or config.get_main_option(
         "sqlalchemy.url")
+    if url is None:
+        raise RuntimeError("no database URL: give -x url=... or set sqlalchemy.url")
     engine = create_engine(url)
     with engine.connect() as conn:
         _run(conn)

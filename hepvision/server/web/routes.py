@@ -108,7 +108,7 @@ async def login(request: Request, db: SessionDep, sec: SecurityDep,
                                 lifetime=timedelta(minutes=settings.access_token_minutes))
     except AuthError as exc:
         token = new_login_csrf()
-        response = render(request, "login.html", {
+        response: Response = render(request, "login.html", {
             "csrf_token": token, "next": next_path, "logged_out": False,
             "error": str(exc), "email": _one(form, "email")}, status_code=401)
         response.set_cookie(LOGIN_CSRF_COOKIE, token, max_age=3600, path="/login",

@@ -183,7 +183,10 @@ def rep_charts(record: dict[str, Any], lib: dict[str, LibraryEntry]) -> list[dic
     """Per-repetition peak ROM of each exercise of one session record."""
     out = []
     for i, ex in enumerate(record.get("exercises", [])):
-        xs, peaks, ranges, sets = [], [], [], []
+        xs: list[int] = []
+        peaks: list[float | None] = []
+        ranges: list[float | None] = []
+        sets: list[int] = []
         for s in ex.get("sets", []):
             for rep in s.get("repetitions", []):
                 xs.append(len(xs) + 1)
