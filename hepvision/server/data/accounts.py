@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -25,7 +25,7 @@ from hepvision.server.schemas import PatientCreate, PatientUpdate
 class Principal:
     """Who is calling: a therapist, or a device scoped to one patient."""
 
-    kind: str  # "therapist" | "device"
+    kind: Literal["therapist", "device"]
     token_id: int
     therapist: Therapist | None = None
     patient_id: int | None = None

@@ -39,8 +39,7 @@ def logout(principal: PrincipalDep, db: SessionDep) -> Response:
 def me(principal: PrincipalDep) -> MePublic:
     therapist = (TherapistPublic.model_validate(principal.therapist)
                  if principal.therapist else None)
-    return MePublic(kind=principal.kind, therapist=therapist,  # type: ignore[arg-type]
-                    patient_id=principal.patient_id)
+    return MePublic(kind=principal.kind, therapist=therapist, patient_id=principal.patient_id)
 
 
 @router.post("/devices/enrol", response_model=EnrolmentResponse,
