@@ -32,7 +32,7 @@ from hepvision.analysis.constants import DEFAULT_CONSTANTS, CountingConstants
 from hepvision.analysis.crosscheck import cross_check
 from hepvision.analysis.hold import HoldTracker, compile_conditions
 from hepvision.analysis.records import ExerciseAnalysis, FrameFeedback, Repetition
-from hepvision.analysis.repdetail import MOVED_SHARE, build_repetition, judged_peak
+from hepvision.analysis.repdetail import build_repetition, judged_peak
 from hepvision.analysis.sides import RepGroup, RepMerger, SideStream, bilateral_ok
 from hepvision.analysis.signal import SignalReader
 from hepvision.filters.offline import smooth_for_summary
@@ -85,6 +85,7 @@ class ExerciseAnalyzer:
                  check_count: bool = True) -> None:
         self.template = template
         self._check_count = check_count
+        self._moved_share = constants.moved_share
         self.live = live
         c = template.counter
         self._hold: HoldTracker | None = None
@@ -158,7 +159,7 @@ class ExerciseAnalyzer:
             if event is not None and event.counted and self._side is TemplateSide.BOTH \
                     and len(self._streams) == 2:
                 other = self._streams[1] if stream is self._streams[0] else self._streams[0]
-                if not bilateral_ok(event, other, settings, MOVED_SHARE):
+                if not bilateral_ok(event, other, settings, self._moved_share):
                     event = dataclasses.replace(event, counted=False,
                                                 reason="other_side_short")
             if event is not None:
@@ -176,7 +177,7 @@ class ExerciseAnalyzer:
         """The form engine's verdict on a newly counted repetition."""
         settings = self.settings
         assert settings is not None
-        peak = judged_peak(group, self._streams, settings, self._side)
+        peak = judged_peak(group, self._streams, settings, self._side, self._moved_share)
         self._form.on_repetition(group.event, settings.rising, stream.side.value, candidates,
                                  peak)
 
@@ -184,6 +185,7 @@ class ExerciseAnalyzer:
                      message: str | None, view: View,
                      candidates: list[tuple[int, str, int, str]]) -> FrameFeedback:
         hold = self._hold
+        assert hold is not None
         ok: bool | None = None
         if usable is not None:
             self._last_usable_ms = ts
@@ -248,10 +250,13 @@ class ExerciseAnalyzer:
         smooth = {s.side.value: x for s in self._streams
                   if (x := self._smoothed(s)) is not None} if refined else None
         groups, partial_groups = self._merger.finish()
-        out = self.template.counter.concentric == "out"
-        build = [build_repetition(g, self._streams, settings, self._side, out, smooth)
+        counter = self.template.counter
+        assert not isinstance(counter, HoldCounter)
+        out = counter.concentric == "out"
+        share = self._moved_share
+        build = [build_repetition(g, self._streams, settings, self._side, out, smooth, share)
                  for g in groups]
-        partials = [build_repetition(g, self._streams, settings, self._side, out, None)
+        partials = [build_repetition(g, self._streams, settings, self._side, out, None, share)
                     for g in partial_groups]
         return build, partials
 

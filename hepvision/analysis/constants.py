@@ -18,16 +18,23 @@ class CountingConstants:
 
     Attributes:
         finish_return_fraction: share of the way back from the peak to the rest threshold that
-            counts a repetition cut off by the end of the recording (the patient is clearly
-            on the way back).
+            counts a repetition cut off by the end of the recording. 0 (the turning point alone
+            decides) is the counting convention of repetition datasets (RepCount-A, the shared
+            labels: "a repetition counts when its turning point is inside the clip"), so it is
+            set by that definition, not fitted.
+        moved_share: a side "moved" in a repetition when its range reaches this share of the
+            counter's minimum amplitude. It decides whether a two-sided template's repetition
+            was made by one limb (reported on that side) or by both (judged on both sides'
+            mean peak). Fitted per fold.
     """
 
     finish_return_fraction: float = 0.0
+    moved_share: float = 0.5
 
 
 DEFAULT_CONSTANTS = CountingConstants()
 
 #: Candidate values per fittable constant (a field of :class:`CountingConstants`).
 FIT_GRID: dict[str, tuple[float, ...]] = {
-    "finish_return_fraction": (0.0, 0.25, 0.5, 0.75),
+    "moved_share": (0.3, 0.5, 0.7),
 }

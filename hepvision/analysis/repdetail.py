@@ -22,8 +22,6 @@ from hepvision.vocabulary import TemplateSide
 
 #: Window of the moving mean whose extreme is a repetition's peak.
 ROM_PEAK_WINDOW_MS = 300
-#: A side "moved" in a repetition when its range reaches this share of the minimum amplitude.
-MOVED_SHARE = 0.5
 
 
 def sustained_peak(times_ms: Sequence[int], values: Sequence[float], start_ms: int,
@@ -51,16 +49,17 @@ def sustained_peak(times_ms: Sequence[int], values: Sequence[float], start_ms: i
 
 
 def judged_peak(group: RepGroup, streams: Sequence[SideStream], settings: CounterSettings,
-                template_side: TemplateSide) -> float:
+                template_side: TemplateSide, moved_share: float) -> float:
     """The peak a repetition's ROM is judged on: the working side's, or for a two-sided
     repetition the mean over the sides that moved (as ``rom_peak_deg`` reports it)."""
-    roms = {s.side.value: _side_rom(s, group, settings) for s in streams}
+    roms = {s.side.value: _side_rom(s, group, settings, moved_share) for s in streams}
     side = _rep_side(template_side, group, roms)
     used = [r for r in roms.values() if r.moved] if side == "both" else [roms[side]]
     return _mean([r.peak_deg for r in used or [roms[group.primary.value]]])
 
 
-def _side_rom(stream: SideStream, group: RepGroup, settings: CounterSettings) -> SideRom:
+def _side_rom(stream: SideStream, group: RepGroup, settings: CounterSettings,
+              moved_share: float) -> SideRom:
     start_ms, end_ms = group.start_ms, group.end_ms
     rising = settings.rising
     event = group.events.get(stream.side)
@@ -78,7 +77,7 @@ def _side_rom(stream: SideStream, group: RepGroup, settings: CounterSettings) ->
     rng = abs(peak - base) if peak == peak and base == base else math.nan
     if finite.size:
         span = float(finite.max() - finite.min())
-        moved = span >= MOVED_SHARE * settings.min_amplitude
+        moved = span >= moved_share * settings.min_amplitude
     else:
         moved = False
     source, conf = _source_near(stream, k)
@@ -113,9 +112,9 @@ def _rep_side(template_side: TemplateSide, group: RepGroup, roms: dict[str, Side
 
 def build_repetition(group: RepGroup, streams: Sequence[SideStream], settings: CounterSettings,
                      template_side: TemplateSide, concentric_out: bool,
-                     smooth: dict[str, np.ndarray] | None) -> Repetition:
+                     smooth: dict[str, np.ndarray] | None, moved_share: float) -> Repetition:
     """The :class:`Repetition` record of one merged repetition (or partial excursion)."""
-    roms = {s.side.value: _side_rom(s, group, settings) for s in streams}
+    roms = {s.side.value: _side_rom(s, group, settings, moved_share) for s in streams}
     side = _rep_side(template_side, group, roms)
     used = [r for r in roms.values() if r.moved] if side == "both" else [roms[side]]
     used = used or [roms[group.primary.value]]
