@@ -177,3 +177,27 @@ def test_an_excursion_that_never_rested_is_not_counted_at_the_end():
     x[t > 1200] = 80.0  # rises past the turn and stays there: never seen at rest
     m = _run(RepStateMachine(SET), t, x)
     assert m.reps == 0
+
+
+def test_a_rise_whose_patient_then_walks_away_counts():
+    # Sit-to-stand (knee flexion falls from 90 seated past the turn at 25), then the patient
+    # walks out of the picture: the turning point was recorded, so the repetition counts.
+    s = CounterSettings(start=70.0, turn=25.0, hysteresis=5.0, min_amplitude=40.0,
+                        min_dwell_ms=100, setup_ms=500)
+    t = np.arange(0, 6000, 33)
+    x = np.where(t < 2000, 90.0, np.maximum(5.0, 90.0 - (t - 2000) * 0.1))
+    x[t > 3800] = np.nan  # out of the picture
+    m = RepStateMachine(s)
+    for a, b in zip(t, x, strict=True):
+        m.update(int(a), float(b))
+    assert m.reps == 1 and m.events[0].counted
+
+
+def test_a_lost_excursion_that_never_reached_the_turn_is_partial():
+    t = np.arange(0, 6000, 33)
+    x = np.where(t < 2000, 5.0, np.minimum(50.0, 5.0 + (t - 2000) * 0.05))
+    x[t > 3500] = np.nan
+    m = RepStateMachine(SET)
+    for a, b in zip(t, x, strict=True):
+        m.update(int(a), float(b))
+    assert m.reps == 0 and [e.reason for e in m.events] == ["signal_lost"]

@@ -8,7 +8,7 @@ States::
     OUTWARD --(past turn)--> AT_TURN          OUTWARD --(back behind start)--> REST (partial)
     AT_TURN --(back behind turn - hysteresis)--> RETURN
     RETURN  --(past turn again)--> AT_TURN    RETURN --(behind start)--> REST (rep counted)
-    any     --(signal lost longer than max_gap_ms)--> SETUP (a repetition in progress: partial)
+    any     --(signal lost longer than max_gap_ms)--> SETUP (as at the end of the stream)
 
 "Past" means in the outward direction (rising when start < turn, falling otherwise). Every
 transition needs its condition to hold for ``min_dwell_ms``; its time is back-dated to when the
@@ -300,7 +300,9 @@ class RepStateMachine:
         return event
 
     def _lose(self, timestamp_ms: int) -> RepEvent | None:
-        event = self._partial("signal_lost")
+        """The signal was lost (the patient left the picture): like the end of the stream for
+        the excursion under way (a sit-to-stand whose patient then walks away counts)."""
+        event = self._close("signal_lost")
         self.state = CounterState.SETUP
         self._seen_since = -1
         self._last_valid_ms = -1
@@ -311,6 +313,15 @@ class RepStateMachine:
     def finish(self, timestamp_ms: int) -> RepEvent | None:
         """End of stream: a repetition past its turning point counts (see the module doc);
         any other excursion is partial."""
+        event = self._close("unfinished")
+        if event is not None:
+            self.state = CounterState.SETUP
+        return event
+
+    def _close(self, reason: str) -> RepEvent | None:
+        """Close the excursion under way when the recording of it ends: counted when it left
+        rest inside the recording, reached the turn and came ``finish_return_fraction`` of the
+        way back; else partial with ``reason``."""
         known_start = self._start_x == self._start_x  # left rest inside the recording
         if self.state in (CounterState.AT_TURN, CounterState.RETURN) and self._buf_x \
                 and known_start:
@@ -318,11 +329,5 @@ class RepStateMachine:
             last = self._buf_x[-1] * self._sign
             span = peak - self._eff_s
             if span > 0 and (peak - last) / span >= self.settings.finish_return_fraction:
-                event: RepEvent | None = self._finish(int(self._buf_t[-1]), self._buf_x[-1],
-                                                      reached_turn=True)
-                self.state = CounterState.SETUP
-                return event
-        event = self._partial("unfinished")
-        if event is not None:
-            self.state = CounterState.SETUP
-        return event
+                return self._finish(int(self._buf_t[-1]), self._buf_x[-1], reached_turn=True)
+        return self._partial(reason)
