@@ -111,3 +111,45 @@ def test_live_without_a_prescription_asks_for_an_exercise(
     assert err == ["hepvision: error: no prescription on this device: enroll with your "
                    "therapist's code ('hepvision enroll CODE') and run 'hepvision sync', or "
                    "choose an exercise with --exercise ID"]
+
+
+def test_the_browser_page_runs_the_prescribed_program_and_names_its_version(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import asyncio
+    from datetime import UTC, datetime
+
+    from hepvision.app.config import AppSettings
+    from hepvision.app.session import BrowserSession
+    from hepvision.cli.app import _offer
+    from hepvision.cli.main import build_parser
+    from hepvision.pose.recording import ReplayPoseEstimator
+    from hepvision.upload.prescription import prescription_path
+
+    monkeypatch.setenv("HEPVISION_HOME", str(tmp_path / "device"))
+    path = prescription_path()
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps({
+        "patient_id": 1, "version": 7, "created_at": datetime.now(UTC).isoformat(),
+        "created_by": 1, "precautions": [], "notes": "",
+        "exercises": [{"exercise_id": "squat", "sets": 1, "reps": 2, "rest_s": 0,
+                       "overrides": {"pain_stop_nrs": 6}}]}))
+    offer = _offer(build_parser().parse_args(["app"]))
+    assert offer.prescription_version == 7 and offer.program is not None
+    assert [(p.template.id, p.sets, p.reps, p.pain_stop_nrs) for p in offer.program] == [
+        ("squat", 1, 2, 6)]
+    saved: list[dict[str, Any]] = []
+    settings = AppSettings(out_dir=tmp_path / "sessions", program=offer.program,
+                           prescription_version=offer.prescription_version,
+                           prescription=offer.prescription, on_saved=saved.append,
+                           estimator_factory=lambda: ReplayPoseEstimator(demo_recording_path()))
+
+    async def session() -> None:
+        page = BrowserSession(settings)
+        await page.on_text(json.dumps({"type": "start"}))
+        await page.on_text(json.dumps({"type": "pain", "value": 6}))  # the patient's stop
+        await page.close()
+
+    asyncio.run(session())
+    (record,) = saved
+    assert record["prescription_version"] == 7 and record["stopped_early"] is True
+    assert "stop threshold 6" in record["stop_reason"]
