@@ -247,8 +247,10 @@ class _Window:
         cue = self.current_cue(update, time.monotonic())
         setup_message = update.feedback.setup_message if update is not None else None
         base = self._blank if image is None else image
-        canvas = draw_overlay(base.copy(), update, flow, flow.plan.template.target.rom,
-                              cue=cue, setup_message=setup_message)
+        template = flow.plan.template  # its target ROM (the patient's, when prescribed)
+        target = template.target.rom if template.signal_unit == "deg" else None
+        canvas = draw_overlay(base.copy(), update, flow, target, cue=cue,
+                              setup_message=setup_message)
         if (self.screenshot is not None and not self._shot_taken and update is not None
                 and update.pose.detected and update.feedback.reps > 0):
             cv2.imwrite(str(self.screenshot), canvas)
