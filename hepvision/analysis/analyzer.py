@@ -25,13 +25,14 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections import Counter
 
 import numpy as np
 
 from hepvision.analysis.constants import DEFAULT_CONSTANTS, CountingConstants
 from hepvision.analysis.crosscheck import cross_check
 from hepvision.analysis.hold import HoldTracker, compile_conditions
-from hepvision.analysis.records import ExerciseAnalysis, FrameFeedback, Repetition
+from hepvision.analysis.records import CountCheck, ExerciseAnalysis, FrameFeedback, Repetition
 from hepvision.analysis.repdetail import build_repetition, judged_peak
 from hepvision.analysis.sides import RepGroup, RepMerger, SideStream, bilateral_ok
 from hepvision.analysis.signal import SignalReader
@@ -116,6 +117,7 @@ class ExerciseAnalyzer:
         self._measured = 0
         self._last_ms: int | None = None
         self._results: list[PoseResult] = []
+        self._setup_messages: Counter[str] = Counter()
 
     def update(self, result: PoseResult) -> FrameFeedback:
         """Analyse one frame (timestamps must increase)."""
@@ -132,6 +134,8 @@ class ExerciseAnalyzer:
         view = frame.view.view if frame is not None else View.UNKNOWN
         setup = self._setup.update(frame, ts, (result.image_width_px, result.image_height_px))
         usable = frame if setup.ok else None
+        if not setup.ok and setup.message:
+            self._setup_messages[setup.message] += 1
         candidates: list[tuple[int, str, int, str]] = []
         if self._hold is not None:
             return self._update_hold(ts, frame, usable, setup.message, view, candidates)
@@ -226,12 +230,17 @@ class ExerciseAnalyzer:
             reps, partials = self._hold_bouts()
         else:
             reps, partials = self._repetitions(refined)
-        findings = self._attach(self._form.finish(self._last_ms or 0), reps)
         t = self.template
-        check = cross_check(t, self._results, len(reps), partials, self._streams,
-                            self._frames_with_pose, self._view.view,
-                            None if self.live else self._recount) \
-            if self._hold is None and self._check_count else None
+        check = None
+        if self._hold is None and self._check_count:
+            common = self._setup_messages.most_common(1)
+            check = cross_check(t, self._results, len(reps), partials, self._streams,
+                                self._frames_with_pose, self._view.view,
+                                None if self.live else self._recount,
+                                common[0][0] if common else None)
+            if check.count_method == "template_free":
+                reps = _with_free_repetitions(reps, check, t.side)
+        findings = self._attach(self._form.finish(self._last_ms or 0), reps)
         return ExerciseAnalysis(
             t.id, t.content_sha256, t.signal_name, t.signal_unit, len(reps), tuple(reps),
             len(partials), tuple(partials), self._view.view.value, self._frames,
@@ -305,3 +314,19 @@ class ExerciseAnalyzer:
             return None
         fs = 1000.0 / float(np.median(np.diff(times)))
         return smooth_for_summary(np.asarray(stream.raw, dtype=np.float64), fs)
+
+
+def _with_free_repetitions(reps: list[Repetition], check: CountCheck,
+                           side: str) -> list[Repetition]:
+    """``reps`` plus a ROM-less repetition for each template-free turning point that no counted
+    repetition covers (the count_method = template_free rule of the cross-check)."""
+    period = check.template_free_period_ms
+    half = int(period / 2) if period == period else 1000
+    out = list(reps)
+    for peak in check.template_free_peaks_ms:
+        if any(r.start_ms <= peak <= r.end_ms for r in reps):
+            continue
+        out.append(Repetition(peak - half, peak, peak + half, math.nan, math.nan, math.nan, 0, 0,
+                              0, side, source="none", confidence=0.0,
+                              counted_by="template_free"))
+    return sorted(out, key=lambda r: r.start_ms)

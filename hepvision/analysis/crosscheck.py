@@ -7,9 +7,13 @@ and the template-free counter (the period of whichever joint moves most, no thre
 
 1. The template's count is reported. It is the only one whose repetitions have a clinical
    meaning (they reached the template's turn); the template-free count is evidence about it.
-2. ``count_confidence`` is ``high`` when the two agree, ``medium`` when they differ by one,
-   ``low`` otherwise, and ``low`` whenever the counted signal was measured in under
-   :data:`MIN_MEASURED_SHARE` of the frames with a person (framing, foreshortening, occlusion).
+2. Except when the template's signal was measured in under :data:`MIN_MEASURED_SHARE` of the
+   frames with a person (the legs out of the picture at the bottom of every squat, a camera too
+   close) and the template-free counter, reading whatever joints are in view, found more: then
+   the template-free count is reported (``count_method = "template_free"``), its extra
+   repetitions carry no ROM, and the note says why.
+3. ``count_confidence`` is ``high`` when the two agree, ``medium`` when they differ by one,
+   ``low`` otherwise, and ``low`` whenever rule 2 applies or could have.
 
 The notes say what a patient or therapist can act on: the camera sees the wrong view for the
 template; movements were seen but did not reach the template's turn (with the movement's
@@ -59,11 +63,13 @@ Recount = Callable[[ExerciseTemplate], int]
 
 def cross_check(template: ExerciseTemplate, results: Sequence[PoseResult], reps: int,
                 partials: Sequence[Repetition], streams: Sequence[SideStream],
-                frames_with_pose: int, view: View, recount: Recount | None = None
-                ) -> CountCheck:
+                frames_with_pose: int, view: View, recount: Recount | None = None,
+                setup_message: str | None = None) -> CountCheck:
     """The count check of one analysed set (see the module docstring); ``recount`` lets it
-    try other templates on an unexplained set (None: no suggestion)."""
+    try other templates on an unexplained set (None: no suggestion); ``setup_message``: the
+    camera-setup advice that held counting back most often, if any."""
     free = count_reps_template_free(results)
+    free_peaks = tuple(int(t) for t in free.peak_ms)
     measured = 0
     if streams:
         finite = np.zeros(len(streams[0].raw), dtype=bool)
@@ -76,35 +82,41 @@ def cross_check(template: ExerciseTemplate, results: Sequence[PoseResult], reps:
     confidence = "high" if diff == 0 else ("medium" if diff == 1 else "low")
     if share < MIN_MEASURED_SHARE:
         confidence = "low"
-    notes = _notes(template, ev, partials, view)
-    if reps == 0 and free.reps >= MIN_UNEXPLAINED and recount is not None:
+    use_free = share < MIN_MEASURED_SHARE and free.reps > reps
+    notes = _notes(template, ev, partials, view, use_free, setup_message)
+    if reps == 0 and free.reps >= MIN_UNEXPLAINED and recount is not None and not use_free:
         hint = suggest_template(template, free.signal_name, free.reps, view, recount)
         if hint:
             notes.append(hint)
     return CountCheck(reps, free.reps, free.signal_name, confidence, round(share, 3),
-                      tuple(notes))
+                      tuple(notes), "template_free" if use_free else "template",
+                      free_peaks, free.period_ms)
 
 
 def _notes(template: ExerciseTemplate, ev: _Evidence, partials: Sequence[Repetition],
-           view: View) -> list[str]:
+           view: View, use_free: bool, setup_message: str | None) -> list[str]:
     notes = []
     wrong = _wrong_view(template, view)
     if wrong:
         notes.append(wrong)
+    signal = template.signal_name.replace("_", " ")
     if ev.measured_share < MIN_MEASURED_SHARE:
-        notes.append(f"The {template.signal_name.replace('_', ' ')} could be measured in only "
-                     f"{ev.measured_share:.0%} of the frames with a person in view (part of "
-                     "the body out of the picture, hidden, or pointing at the camera); "
-                     "the count may miss repetitions.")
-    if ev.template_reps == 0 and ev.free_reps >= MIN_UNEXPLAINED:
+        setup = f' The camera setup said: "{setup_message}"' if setup_message else ""
+        then = (f" The count is the template-free counter's ({ev.free_reps}, from "
+                f"{_pretty(ev.free_signal)}); those repetitions have no ROM."
+                if use_free else " The count may miss repetitions.")
+        notes.append(f"The {signal} could be measured in only {ev.measured_share:.0%} of the "
+                     "frames with a person in view (part of the body out of the picture, "
+                     f"hidden, or pointing at the camera).{setup}{then}")
+    if ev.template_reps == 0 and ev.free_reps >= MIN_UNEXPLAINED and not use_free:
         period = f" about every {ev.free_period_ms / 1000:.1f} s" \
             if ev.free_period_ms == ev.free_period_ms else ""
-        reason = (f" {len(partials)} of them started but did not reach the template's turn"
+        reason = (f"; {len(partials)} of them started but did not reach the template's turn"
                   if partials else "")
         notes.append(f"{ev.free_reps} repeated movements were seen ({_pretty(ev.free_signal)}"
-                     f"{period}) but none counted as a {template.name.lower()}:{reason}. "
+                     f"{period}) but none counted as a {template.name.lower()}{reason}. "
                      "Check that the exercise and the camera view match the template.")
-    elif abs(ev.template_reps - ev.free_reps) >= 2 and ev.free_reps > 0:
+    elif abs(ev.template_reps - ev.free_reps) >= 2 and ev.free_reps > 0 and not use_free:
         notes.append(f"The template counted {ev.template_reps} and the template-free counter "
                      f"{ev.free_reps} ({_pretty(ev.free_signal)}); the template's count is "
                      "reported.")
@@ -115,7 +127,8 @@ def _wrong_view(template: ExerciseTemplate, view: View) -> str | None:
     needs = template.view
     sideways = view in (View.SIDE_LEFT, View.SIDE_RIGHT)
     if needs == "side" and view is View.FRONT or needs == "front" and sideways:
-        return (f"The {template.name.lower()} template needs a {needs} view; the camera saw "
+        verb = "needs" if template.camera.view_check == "block" else "works best with"
+        return (f"The {template.name.lower()} template {verb} a {needs} view; the camera saw "
                 f"the patient from {_VIEW_WORDS[view]}.")
     return None
 

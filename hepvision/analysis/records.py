@@ -91,7 +91,9 @@ class Repetition:
         findings: rule ids of the form findings raised during the repetition.
         sides: per-side ROM (:class:`SideRom`), one per side the template reads.
         source: which landmarks measured the working side's peak (``image``, ``world``,
-            ``mixed``); confidence: their mean confidence, 0..1.
+            ``mixed``; ``none`` when not measurable); confidence: their mean confidence, 0..1.
+        counted_by: ``template`` (the template's counter) or ``template_free`` (found by the
+            template-free counter when the template's signal was out of view: no ROM).
     """
 
     start_ms: int
@@ -108,6 +110,7 @@ class Repetition:
     sides: tuple[SideRom, ...] = ()
     source: str = "none"
     confidence: float = math.nan
+    counted_by: str = "template"
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict; ``findings`` (rule ids) only when the repetition has some."""
@@ -134,6 +137,10 @@ class CountCheck:
             measurable on at least one side.
         notes: plain-language reasons a count may be wrong (wrong view, movements that did not
             reach the turn, framing).
+        count_method: which count is reported: ``template`` or ``template_free`` (the
+            template's signal was mostly out of view; see :mod:`hepvision.analysis.crosscheck`).
+        template_free_peaks_ms: the template-free counter's turning points.
+        template_free_period_ms: its repetition period (NaN when none).
     """
 
     template_reps: int
@@ -142,12 +149,16 @@ class CountCheck:
     count_confidence: str
     measured_share: float
     notes: tuple[str, ...] = ()
+    count_method: str = "template"
+    template_free_peaks_ms: tuple[int, ...] = ()
+    template_free_period_ms: float = math.nan
 
     def to_dict(self) -> dict[str, Any]:
         return {"template_reps": self.template_reps,
                 "template_free_reps": self.template_free_reps,
                 "template_free_signal": self.template_free_signal,
                 "count_confidence": self.count_confidence,
+                "count_method": self.count_method,
                 "measured_share": self.measured_share, "notes": list(self.notes)}
 
 
