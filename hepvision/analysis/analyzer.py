@@ -148,7 +148,7 @@ class ExerciseAnalyzer:
             self._form.update(frame, ts, judging, at_rest, candidates)
         cue = self._cues.pick(ts, candidates) if candidates else None
         return FrameFeedback(ts, self.reps, shown, self.template.signal_unit, state.value,
-                             view.value, setup.message, cue)
+                             view.value, setup.message, cue, pending=self._pending())
 
     def _count(self, ts: int, usable: FramePoints | None,
                candidates: list[tuple[int, str, int, str]]) -> float:
@@ -215,6 +215,15 @@ class ExerciseAnalyzer:
         current = hold.current_s()
         return FrameFeedback(ts, hold.completed, current, "s", state, view.value, message, cue,
                              current)
+
+    def _pending(self) -> int:
+        """1 when a side is past its turn in an excursion no counted repetition covers."""
+        last = self._merger.reps[-1] if self._merger.reps else None
+        for stream in self._streams:
+            start = stream.machine.pending_start_ms
+            if start is not None and (last is None or start > last.end_ms):
+                return 1
+        return 0
 
     @property
     def reps(self) -> int:

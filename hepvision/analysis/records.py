@@ -27,6 +27,9 @@ class FrameFeedback:
         cue: a form cue issued in this frame (one at a time, by priority, with cooldowns);
             None otherwise.
         hold_s: seconds held in the current hold (hold templates; 0 otherwise).
+        pending: repetitions past their turning point on the way back (0 or 1): they count
+            when the patient returns or the recording ends, so a display shows
+            ``reps + pending``; a set's target is judged on ``reps`` alone.
     """
 
     timestamp_ms: int
@@ -38,6 +41,7 @@ class FrameFeedback:
     setup_message: str | None = None
     cue: str | None = None
     hold_s: float = 0.0
+    pending: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -291,7 +291,7 @@ class BrowserSession:
             "seq": header.seq,
             "t_ms": header.t_ms,
             "landmarks": landmarks_json(update.pose.landmarks, detected),
-            "reps": fb.reps,
+            "reps": fb.reps + fb.pending,
             "signal_value": number(fb.signal_value, 1),
             "signal_unit": fb.signal_unit,
             "state": fb.state,

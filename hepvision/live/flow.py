@@ -101,7 +101,7 @@ class SessionFlow:
             "exercises": len(self.plans),
             "set": self.set_index + 1,
             "sets": self.plan.sets,
-            "reps": fb.reps if (fb and self.state is FlowState.ACTIVE) else 0,
+            "reps": fb.reps + fb.pending if (fb and self.state is FlowState.ACTIVE) else 0,
             "target_reps": self.plan.reps,
             "rest_remaining_s": round(self.rest_remaining_s(), 1),
             "message": self.message,

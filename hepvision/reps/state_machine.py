@@ -153,6 +153,15 @@ class RepStateMachine:
         self._eff_s = self._s
 
     @property
+    def pending_start_ms(self) -> int | None:
+        """Start of an excursion that left rest in view and is past its turn (it counts when
+        the patient returns, or when the recording of it ends); None otherwise."""
+        if self.state in (CounterState.AT_TURN, CounterState.RETURN) \
+                and self._start_x == self._start_x:
+            return int(self._start_t)
+        return None
+
+    @property
     def partial_reps(self) -> int:
         return sum(1 for e in self.events if not e.counted)
 

@@ -106,7 +106,8 @@ def _repetition(r: Repetition) -> wire.Repetition:
         rom_range_deg=_deg(r.rom_range_deg), concentric_ms=r.concentric_ms,
         eccentric_ms=r.eccentric_ms, hold_ms=r.hold_ms, side=_SIDES.get(r.side, "both"),
         sides=[_side_rom(s) for s in r.sides], source=_SOURCES[r.source],
-        confidence=_share(r.confidence))
+        confidence=_share(r.confidence),
+        counted_by="template_free" if r.counted_by == "template_free" else "template")
 
 
 def _side_rom(s: SideRom) -> wire.SideRom:
@@ -129,7 +130,8 @@ def _count_check(c: CountCheck) -> wire.CountCheck:
         template_free_signal=c.template_free_signal,
         count_confidence=_CONFIDENCE[c.count_confidence],
         measured_share=_share(c.measured_share) or 0.0,
-        notes=list(c.notes)[:wire.MAX_NOTES])
+        notes=list(c.notes)[:wire.MAX_NOTES],
+        count_method="template_free" if c.count_method == "template_free" else "template")
 
 
 def _sum_checks(checks: Sequence[CountCheck | None]) -> wire.CountCheck | None:
@@ -147,7 +149,9 @@ def _sum_checks(checks: Sequence[CountCheck | None]) -> wire.CountCheck | None:
         template_free_signal=signals.pop() if len(signals) == 1 else "",
         count_confidence=_CONFIDENCE[worst.count_confidence],
         measured_share=round(sum(c.measured_share for c in done) / len(done), 3),
-        notes=notes[:wire.MAX_NOTES])
+        notes=notes[:wire.MAX_NOTES],
+        count_method="template_free" if any(c.count_method == "template_free" for c in done)
+        else "template")
 
 
 def _deg(value: float) -> float | None:

@@ -111,8 +111,9 @@ class CountCheck(_Wire):
     """The count cross-checked with the template-free counter (added in issue 11; optional).
 
     ``count_confidence``: ``high`` (the two agree), ``medium`` (off by one) or ``low``;
-    ``measured_share``: share of the frames with a person in which the counted signal was
-    measurable; ``notes``: plain-language reasons a count may be wrong.
+    measurable; ``notes``: plain-language reasons a count may be wrong; ``count_method``:
+    which count is reported (``template_free`` when the template's signal was mostly out of
+    view).
     """
 
     template_reps: Annotated[int, Field(ge=0, le=MAX_REPS_PER_SET * MAX_SETS)]
@@ -121,13 +122,16 @@ class CountCheck(_Wire):
     count_confidence: CountConfidence
     measured_share: Share
     notes: Annotated[list[Message], Field(max_length=MAX_NOTES)] = []
+    count_method: Literal["template", "template_free"] = "template"
 
 
 class Repetition(_Wire):
     """One counted repetition; the same keys as ``rep_details`` in a ``track`` report.
 
     ``sides`` (per-side ROM), ``source`` and ``confidence`` (of the working side's peak) were
-    added in issue 11; older records omit them.
+    added in issue 11; older records omit them. ``counted_by``: ``template_free`` for a
+    repetition found by the template-free counter when the template's signal was out of view
+    (it has no ROM).
     """
 
     start_ms: TimeMs
@@ -143,6 +147,7 @@ class Repetition(_Wire):
     sides: Annotated[list[SideRom], Field(max_length=2)] = []
     source: ReadingSource | None = None
     confidence: Share | None = None
+    counted_by: Literal["template", "template_free"] = "template"
 
     @model_validator(mode="after")
     def _ordered(self) -> Repetition:
