@@ -8,12 +8,12 @@ import time
 
 import pytest
 
-from hepvision.form.cues import CueScheduler
+from hepvision.form.cues import CueCandidate, CueScheduler
 from hepvision.form.speech import Speaker
 
-SAG = (2, "hip_sag", 8000, "Lift your hips.")
-LEAN = (3, "trunk_lean", 8000, "Stay upright.")
-FAST = (7, "too_fast", 15000, "Slow down.")
+SAG = CueCandidate(2, "hip_sag", 8000, "Lift your hips.")
+LEAN = CueCandidate(3, "trunk_lean", 8000, "Stay upright.")
+FAST = CueCandidate(7, "too_fast", 15000, "Slow down.")
 
 
 def test_one_cue_at_a_time_most_urgent_first():

@@ -37,7 +37,7 @@ from hepvision.analysis.repdetail import build_repetition, judged_peak
 from hepvision.analysis.sides import RepGroup, RepMerger, SideStream, bilateral_ok
 from hepvision.analysis.signal import SignalReader
 from hepvision.filters.offline import smooth_for_summary
-from hepvision.form.cues import DEFAULT_MIN_GAP_MS, CueScheduler
+from hepvision.form.cues import DEFAULT_MIN_GAP_MS, CueCandidate, CueScheduler
 from hepvision.form.engine import FormEngine
 from hepvision.form.findings import FormFinding
 from hepvision.form.setup import SetupChecker
@@ -136,7 +136,7 @@ class ExerciseAnalyzer:
         usable = frame if setup.ok else None
         if not setup.ok and setup.message:
             self._setup_messages[setup.message] += 1
-        candidates: list[tuple[int, str, int, str]] = []
+        candidates: list[CueCandidate] = []
         if self._hold is not None:
             return self._update_hold(ts, frame, usable, setup.message, view, candidates)
         self._results.append(result)
@@ -151,7 +151,7 @@ class ExerciseAnalyzer:
                              view.value, setup.message, cue, pending=self._pending())
 
     def _count(self, ts: int, usable: FramePoints | None,
-               candidates: list[tuple[int, str, int, str]]) -> float:
+               candidates: list[CueCandidate]) -> float:
         """Feed every side's counter; the value to show (the most advanced side's)."""
         settings = self.settings
         assert settings is not None
@@ -177,7 +177,7 @@ class ExerciseAnalyzer:
         return shown
 
     def _judge(self, group: RepGroup, stream: SideStream,
-               candidates: list[tuple[int, str, int, str]]) -> None:
+               candidates: list[CueCandidate]) -> None:
         """The form engine's verdict on a newly counted repetition."""
         settings = self.settings
         assert settings is not None
@@ -187,7 +187,7 @@ class ExerciseAnalyzer:
 
     def _update_hold(self, ts: int, frame: FramePoints | None, usable: FramePoints | None,
                      message: str | None, view: View,
-                     candidates: list[tuple[int, str, int, str]]) -> FrameFeedback:
+                     candidates: list[CueCandidate]) -> FrameFeedback:
         hold = self._hold
         assert hold is not None
         ok: bool | None = None

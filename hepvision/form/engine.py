@@ -25,6 +25,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from hepvision.form.cues import CueCandidate
 from hepvision.form.findings import FormFinding
 from hepvision.kinematics.angles import FramePoints, Source, measure_angle
 from hepvision.kinematics.measures import measure
@@ -33,9 +34,6 @@ from hepvision.templates.fields import RuleKind
 from hepvision.templates.schema import ExerciseTemplate, FormRule, RomCap
 from hepvision.vocabulary import AngleName, MeasureName, Plane, Severity, Side
 
-_KIND_MAX, _KIND_MIN, _KIND_ASYM, _KIND_ROM, _KIND_TEMPO = range(5)
-_KINDS = {"max": _KIND_MAX, "min": _KIND_MIN, "asymmetry": _KIND_ASYM, "rom": _KIND_ROM,
-          "tempo": _KIND_TEMPO}
 #: Weight of a new rest sample in the running rest level of ``reference = "rest"`` rules.
 REST_ALPHA = 0.1
 #: Rest samples needed before a ``reference = "rest"`` rule is judged.
@@ -77,7 +75,7 @@ class CompiledRule:
     """
 
     rule_id: str
-    kind: int
+    kind: RuleKind
     probes: tuple[int, ...]
     mean: bool
     side: str
@@ -102,11 +100,11 @@ def _rule_from_cap(cap: RomCap, index: int) -> list[FormRule]:
     return rules
 
 
-def _compiled(r: FormRule, kind: int, probes: tuple[int, ...], *, mean: bool,
+def _compiled(r: FormRule, kind: RuleKind, probes: tuple[int, ...], *, mean: bool,
               side: str) -> CompiledRule:
     """``r`` compiled on the given probes (see :class:`CompiledRule`)."""
     return CompiledRule(rule_id=r.id, kind=kind, probes=probes, mean=mean, side=side,
-                        limit=float(r.limit), upper=r.kind in ("max", "asymmetry"),
+                        limit=float(r.limit), upper=r.kind in (RuleKind.MAX, RuleKind.ASYMMETRY),
                         relative=r.reference == "rest", min_ms=r.min_ms, severity=r.severity,
                         priority=r.priority, cooldown_ms=int(r.cooldown_s * 1000), cue=r.cue)
 
@@ -130,13 +128,13 @@ def compile_rules(template: ExerciseTemplate) -> tuple[tuple[Probe, ...], tuple[
         rules.extend((r, True) for r in _rule_from_cap(cap, i))
     out: list[CompiledRule] = []
     for r, is_cap in rules:
-        kind = _KINDS[r.kind]
-        if kind in (_KIND_ROM, _KIND_TEMPO):
+        kind = r.kind
+        if kind in (RuleKind.ROM, RuleKind.TEMPO):
             out.append(_compiled(r, kind, (), mean=False, side="both"))
             continue
         signal = r.signal
         assert signal is not None, "the template schema requires a signal on frame rules"
-        if kind == _KIND_ASYM:
+        if kind is RuleKind.ASYMMETRY:
             out.append(_compiled(r, kind, (probe(signal, Side.LEFT, is_cap),
                                            probe(signal, Side.RIGHT, is_cap)),
                                  mean=False, side="both"))
@@ -176,13 +174,13 @@ class FormEngine:
     def __init__(self, template: ExerciseTemplate) -> None:
         self.probes, self.rules = compile_rules(template)
         self._frame_rules = [(r, _Episode()) for r in self.rules
-                             if r.kind in (_KIND_MAX, _KIND_MIN, _KIND_ASYM)]
-        self._rep_rules = [r for r in self.rules if r.kind in (_KIND_ROM, _KIND_TEMPO)]
+                             if r.kind in (RuleKind.MAX, RuleKind.MIN, RuleKind.ASYMMETRY)]
+        self._rep_rules = [r for r in self.rules if r.kind in (RuleKind.ROM, RuleKind.TEMPO)]
         self.findings: list[FormFinding] = []
         self._values = [math.nan] * len(self.probes)
 
     def update(self, frame: FramePoints, ts: int, judging: bool, at_rest: bool,
-               candidates: list[tuple[int, str, int, str]]) -> None:
+               candidates: list[CueCandidate]) -> None:
         """Read the probes and advance every frame rule; new episodes append cue candidates.
 
         ``judging``: counting is under way (setup done); ``at_rest``: the counter is at rest
@@ -195,7 +193,7 @@ class FormEngine:
             values[i] = p.read(frame)
         for rule, ep in self._frame_rules:
             pr = rule.probes
-            if rule.kind == _KIND_ASYM:
+            if rule.kind is RuleKind.ASYMMETRY:
                 value = abs(values[pr[0]] - values[pr[1]])
             elif rule.mean:
                 a, b = values[pr[0]], values[pr[1]]
@@ -227,7 +225,7 @@ class FormEngine:
             self._step(rule, ep, ts, value, bad, candidates)
 
     def _step(self, rule: CompiledRule, ep: _Episode, ts: int, value: float, bad: bool,
-              candidates: list[tuple[int, str, int, str]]) -> None:
+              candidates: list[CueCandidate]) -> None:
         if bad:
             ep.clear_ms = -1
             ep.last_bad_ms = ts
@@ -241,7 +239,7 @@ class FormEngine:
                 ep.worst = value
             if ts - ep.pending_ms >= rule.min_ms:
                 ep.active, ep.onset_ms = True, ep.pending_ms
-                candidates.append((rule.priority, rule.rule_id, rule.cooldown_ms, rule.cue))
+                candidates.append(CueCandidate(rule.priority, rule.rule_id, rule.cooldown_ms, rule.cue))
             return
         if value != value:  # not measurable: no evidence either way
             if not ep.active and ep.pending_ms >= 0 and ts - ep.last_bad_ms > rule.min_ms:
@@ -265,7 +263,7 @@ class FormEngine:
         ep.clear_ms = -1
 
     def on_repetition(self, event: RepEvent, rising: bool, side: str,
-                      candidates: list[tuple[int, str, int, str]],
+                      candidates: list[CueCandidate],
                       peak_value: float | None = None) -> None:
         """Judge a counted repetition against the ``rom`` and ``tempo`` rules.
 
@@ -276,7 +274,7 @@ class FormEngine:
         for rule in self._rep_rules:
             if event.start_value != event.start_value:
                 continue  # under way when counting began: its peak or start may be unseen
-            if rule.kind == _KIND_ROM:
+            if rule.kind is RuleKind.ROM:
                 peak = event.peak_value if peak_value is None or peak_value != peak_value \
                     else peak_value
                 short = peak < rule.limit if rising else peak > rule.limit
@@ -290,7 +288,7 @@ class FormEngine:
                 at = event.end_ms
             self.findings.append(FormFinding(rule.rule_id, rule.severity, at, at, value,
                                              rule.limit, side, rule.cue))
-            candidates.append((rule.priority, rule.rule_id, rule.cooldown_ms, rule.cue))
+            candidates.append(CueCandidate(rule.priority, rule.rule_id, rule.cooldown_ms, rule.cue))
 
     def finish(self, ts: int) -> list[FormFinding]:
         """Close open episodes; all findings in time order."""
