@@ -249,6 +249,39 @@ class CounterKind(StrEnum):
     HOLD = "hold"
 
 
+class ReadingSource(StrEnum):
+    """Which landmarks a measurement came from.
+
+    IMAGE: 2D image positions (the view shows the plane, the segments square on). WORLD: 3D
+    world landmarks (monocular depth). REACH: a hinge angle estimated from the distance between
+    its end points (counting only, never ROM). MIXED: several sources over a repetition's peak.
+    NONE: nothing was measurable.
+    """
+
+    IMAGE = "image"
+    WORLD = "world"
+    REACH = "reach"
+    MIXED = "mixed"
+    NONE = "none"
+
+
+class CountConfidence(StrEnum):
+    """How far a set's count agrees with the template-free counter: HIGH (equal), MEDIUM (off
+    by one), LOW (further apart, or the counted signal mostly out of view)."""
+
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+
+
+class CountMethod(StrEnum):
+    """Which counter a count (or a repetition) comes from: the template's, or the
+    template-free counter's when the template's signal was mostly out of view."""
+
+    TEMPLATE = "template"
+    TEMPLATE_FREE = "template_free"
+
+
 class Severity(StrEnum):
     """How much a form finding matters, from a template's rule to the therapist's report.
 

@@ -46,7 +46,7 @@ from hepvision.kinematics.foreshortening import SegmentTracker
 from hepvision.kinematics.view import SessionView
 from hepvision.pose.types import PoseResult
 from hepvision.reps.state_machine import CounterSettings, CounterState
-from hepvision.vocabulary import Side, TemplateSide, View
+from hepvision.vocabulary import CountMethod, ReadingSource, Side, TemplateSide, View
 from hepvision.templates.schema import (
     AngleCounter,
     DistanceCounter,
@@ -247,7 +247,7 @@ class ExerciseAnalyzer:
                                 self._frames_with_pose, self._view.view,
                                 None if self.live else self._recount,
                                 common[0][0] if common else None)
-            if check.count_method == "template_free":
+            if check.count_method is CountMethod.TEMPLATE_FREE:
                 reps = _with_free_repetitions(reps, check, t.side)
         findings = self._attach(self._form.finish(self._last_ms or 0), reps)
         return ExerciseAnalysis(
@@ -336,6 +336,6 @@ def _with_free_repetitions(reps: list[Repetition], check: CountCheck,
         if any(r.start_ms <= peak <= r.end_ms for r in reps):
             continue
         out.append(Repetition(peak - half, peak, peak + half, math.nan, math.nan, math.nan, 0, 0,
-                              0, side, source="none", confidence=0.0,
-                              counted_by="template_free"))
+                              0, side, source=ReadingSource.NONE, confidence=0.0,
+                              counted_by=CountMethod.TEMPLATE_FREE))
     return sorted(out, key=lambda r: r.start_ms)

@@ -36,7 +36,7 @@ from hepvision.analysis.sides import SideStream
 from hepvision.pose.types import PoseResult
 from hepvision.templates.loader import list_templates, load_template
 from hepvision.templates.schema import AngleCounter, ExerciseTemplate
-from hepvision.vocabulary import View
+from hepvision.vocabulary import CountConfidence, CountMethod, View
 
 #: Below this share of the frames with a person, the counted signal's count is low confidence.
 MIN_MEASURED_SHARE = 0.6
@@ -79,9 +79,10 @@ def cross_check(template: ExerciseTemplate, results: Sequence[PoseResult], reps:
     share = measured / frames_with_pose if frames_with_pose else 0.0
     ev = _Evidence(reps, free.reps, free.signal_name, free.period_ms, share)
     diff = abs(reps - free.reps)
-    confidence = "high" if diff == 0 else ("medium" if diff == 1 else "low")
+    confidence = CountConfidence.HIGH if diff == 0 else (
+        CountConfidence.MEDIUM if diff == 1 else CountConfidence.LOW)
     if share < MIN_MEASURED_SHARE:
-        confidence = "low"
+        confidence = CountConfidence.LOW
     use_free = share < MIN_MEASURED_SHARE and free.reps > reps
     notes = _notes(template, ev, partials, view, use_free, setup_message)
     if reps == 0 and free.reps >= MIN_UNEXPLAINED and recount is not None and not use_free:
@@ -89,7 +90,7 @@ def cross_check(template: ExerciseTemplate, results: Sequence[PoseResult], reps:
         if hint:
             notes.append(hint)
     return CountCheck(reps, free.reps, free.signal_name, confidence, round(share, 3),
-                      tuple(notes), "template_free" if use_free else "template",
+                      tuple(notes), CountMethod.TEMPLATE_FREE if use_free else CountMethod.TEMPLATE,
                       free_peaks, free.period_ms)
 
 

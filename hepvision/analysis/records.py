@@ -6,6 +6,8 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from hepvision.vocabulary import CountConfidence, CountMethod, ReadingSource
+
 
 @dataclass(frozen=True, slots=True)
 class FrameFeedback:
@@ -66,7 +68,7 @@ class SideRom:
     peak_deg: float
     range_deg: float
     moved: bool
-    source: str
+    source: ReadingSource
     confidence: float
     measured_share: float
 
@@ -112,9 +114,9 @@ class Repetition:
     side: str
     findings: tuple[str, ...] = ()
     sides: tuple[SideRom, ...] = ()
-    source: str = "none"
+    source: ReadingSource = ReadingSource.NONE
     confidence: float = math.nan
-    counted_by: str = "template"
+    counted_by: CountMethod = CountMethod.TEMPLATE
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict; ``findings`` (rule ids) only when the repetition has some."""
@@ -150,10 +152,10 @@ class CountCheck:
     template_reps: int
     template_free_reps: int
     template_free_signal: str
-    count_confidence: str
+    count_confidence: CountConfidence
     measured_share: float
     notes: tuple[str, ...] = ()
-    count_method: str = "template"
+    count_method: CountMethod = CountMethod.TEMPLATE
     template_free_peaks_ms: tuple[int, ...] = ()
     template_free_period_ms: float = math.nan
 

@@ -18,7 +18,7 @@ import numpy as np
 from hepvision.analysis.records import Repetition, SideRom
 from hepvision.analysis.sides import RepGroup, SideStream
 from hepvision.reps.state_machine import CounterSettings, summarize_excursion
-from hepvision.vocabulary import TemplateSide
+from hepvision.vocabulary import ReadingSource, TemplateSide
 
 #: Window of the moving mean whose extreme is a repetition's peak.
 ROM_PEAK_WINDOW_MS = 300
@@ -84,17 +84,17 @@ def _side_rom(stream: SideStream, group: RepGroup, settings: CounterSettings,
     return SideRom(stream.side.value, start, peak, rng, moved, source, conf, share)
 
 
-def _source_near(stream: SideStream, k: int, half: int = 4) -> tuple[str, float]:
+def _source_near(stream: SideStream, k: int, half: int = 4) -> tuple[ReadingSource, float]:
     """Which landmarks read the samples around index ``k`` (``image``, ``world``, ``mixed``),
     and their mean confidence; ``none`` when nothing was measured there."""
     if k < 0:
-        return "none", 0.0
+        return ReadingSource.NONE, 0.0
     idx = [i for i in range(max(0, k - half), min(len(stream.raw), k + half + 1))
            if stream.raw[i] == stream.raw[i]]
     if not idx:
-        return "none", 0.0
+        return ReadingSource.NONE, 0.0
     kinds = {stream.source[i] for i in idx}
-    source = kinds.pop() if len(kinds) == 1 else "mixed"
+    source = kinds.pop() if len(kinds) == 1 else ReadingSource.MIXED
     return source, float(np.mean([stream.confidence[i] for i in idx]))
 
 

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from hepvision.analysis.signal import SignalReading
 from hepvision.filters.one_euro import OneEuroScalar
 from hepvision.reps.state_machine import CounterSettings, RepEvent, RepStateMachine
-from hepvision.vocabulary import Side, TemplateSide
+from hepvision.vocabulary import ReadingSource, Side, TemplateSide
 
 #: One-Euro settings for the counted signal: ~3 frames of lag at rest at 30 fps, ~1 in motion.
 SIGNAL_MIN_CUTOFF_HZ = 1.5
@@ -55,7 +55,7 @@ class SideStream:
     times: list[int] = field(default_factory=list)
     raw: list[float] = field(default_factory=list)
     confidence: list[float] = field(default_factory=list)
-    source: list[str] = field(default_factory=list)
+    source: list[ReadingSource] = field(default_factory=list)
     counted: list[float] = field(default_factory=list)
 
     def __post_init__(self) -> None:

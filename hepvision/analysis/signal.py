@@ -21,7 +21,7 @@ from hepvision.kinematics.foreshortening import foreshortened
 from hepvision.kinematics.measures import measure
 from hepvision.kinematics.reach import reach_angle
 from hepvision.templates.schema import AngleCounter, DistanceCounter, MeasureCounter
-from hepvision.vocabulary import MeasureName, Side
+from hepvision.vocabulary import MeasureName, ReadingSource, Side
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,11 +37,11 @@ class SignalReading:
 
     value: float
     confidence: float
-    source: str
+    source: ReadingSource
     count_value: float
 
 
-_NONE = SignalReading(math.nan, 0.0, "none", math.nan)
+_NONE = SignalReading(math.nan, 0.0, ReadingSource.NONE, math.nan)
 
 
 class SignalReader:
@@ -57,20 +57,22 @@ class SignalReader:
         if isinstance(c, AngleCounter):
             r = measure_angle(frame, c.angle, side)
             if r.source is Source.IMAGE and r.value_deg == r.value_deg:
-                return SignalReading(r.value_deg, r.confidence, r.source.value, r.value_deg)
+                return SignalReading(r.value_deg, r.confidence, r.source, r.value_deg)
             reach = math.nan
             if foreshortened(frame.segment_ratio, c.angle, side) or r.value_deg != r.value_deg:
                 reach = reach_angle(frame, c.angle, side).value_deg
             count = reach if reach == reach else r.value_deg
             if not count == count:
                 return _NONE
-            source = r.source.value if r.value_deg == r.value_deg else Source.REACH.value
+            source = r.source if r.value_deg == r.value_deg else Source.REACH
             return SignalReading(r.value_deg, r.confidence, source, count)
         if isinstance(c, DistanceCounter):
             value, conf = measure_distance(frame, c.distance, side)
-            return SignalReading(value, conf, "image", value) if value == value else _NONE
+            return SignalReading(value, conf, ReadingSource.IMAGE, value) if value == value \
+                else _NONE
         value = measure(frame, c.measure, side)
         if not value == value:
             return _NONE
         world = frame.world_m is not None and c.measure is not MeasureName.KNEE_VALGUS
-        return SignalReading(value, 1.0, "world" if world else "image", value)
+        return SignalReading(value, 1.0, ReadingSource.WORLD if world else ReadingSource.IMAGE,
+                             value)

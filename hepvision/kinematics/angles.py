@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from enum import Enum
 
 import numpy as np
 
@@ -58,6 +57,7 @@ from hepvision.kinematics.image import image_angle_deg
 from hepvision.kinematics.view import ViewEstimate, estimate_view
 from hepvision.kinematics.world import body_axes, world_angle_deg
 from hepvision.pose.types import PoseResult
+from hepvision.vocabulary import ReadingSource as Source
 
 #: Landmarks below this visibility make a reading not measurable.
 MIN_VISIBILITY = 0.5
@@ -67,15 +67,6 @@ MIN_IMAGE_PLANE_FACTOR = math.cos(math.radians(30.0))
 WORLD_TRUST = 0.8
 _NAN = math.nan
 _SIDE_IDS = {side: side_ids(side) for side in Side}
-
-
-class Source(str, Enum):
-    """Which landmarks a reading came from. REACH: a hinge angle estimated from the distance
-    between its end points (see :func:`reach_angle`); good enough to count with, never ROM."""
-
-    IMAGE = "image"
-    WORLD = "world"
-    REACH = "reach"
 
 
 @dataclass(frozen=True, slots=True)
