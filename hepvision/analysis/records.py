@@ -163,8 +163,8 @@ class CountCheck:
         return {"template_reps": self.template_reps,
                 "template_free_reps": self.template_free_reps,
                 "template_free_signal": self.template_free_signal,
-                "count_confidence": self.count_confidence,
-                "count_method": self.count_method,
+                "count_confidence": self.count_confidence.value,
+                "count_method": self.count_method.value,
                 "measured_share": self.measured_share, "notes": list(self.notes)}
 
 
