@@ -86,6 +86,10 @@ class Patient(Base):
     monitoring_start: Mapped[date | None] = mapped_column(Date)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Alert thresholds of this patient; NULL: the default (see data/alerts.py).
+    alert_pain_nrs: Mapped[int | None] = mapped_column(SmallInteger)
+    alert_rom_drop_deg: Mapped[float | None] = mapped_column(Float)
+    alert_missed_days: Mapped[int | None] = mapped_column(SmallInteger)
 
     therapist: Mapped[Therapist] = relationship()
 
@@ -218,3 +222,45 @@ class AuditEntry(Base):
     patient_id: Mapped[int | None] = mapped_column(Integer)
     therapist_id: Mapped[int | None] = mapped_column(Integer, index=True)
     detail: Mapped[str] = mapped_column(String(200), default="")
+
+
+class AlertAck(Base):
+    """A therapist acknowledged an alert: it stays hidden until its condition recurs.
+
+    ``kind`` and ``subject`` name the alert (``subject``: the exercise and angle of a ROM drop,
+    the exercise of a stop finding, empty for pain and missed sessions); ``since`` is the
+    moment the acknowledged occurrence began. An alert whose occurrence began after ``at`` is
+    shown again.
+    """
+
+    __tablename__ = "alert_acks"
+    __table_args__ = (Index("ix_alert_acks_patient_kind", "patient_id", "kind", "subject"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))
+    subject: Mapped[str] = mapped_column(String(160), default="")
+    since: Mapped[datetime] = mapped_column(UTCDateTime)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    therapist_id: Mapped[int] = mapped_column(ForeignKey("therapists.id"))
+    note: Mapped[str] = mapped_column(String(500), default="")
+    message: Mapped[str] = mapped_column(String(200), default="")
+
+
+class RtmTimeEntry(Base):
+    """Treatment-management time (RTM 98980/98981/98979): minutes a therapist spent on a
+    patient's monitoring on ``day`` (the clinic's calendar day), and whether it included a
+    live interactive communication with the patient."""
+
+    __tablename__ = "rtm_time_entries"
+    __table_args__ = (Index("ix_rtm_time_entries_patient_day", "patient_id", "day"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id", ondelete="CASCADE"))
+    therapist_id: Mapped[int] = mapped_column(ForeignKey("therapists.id"))
+    day: Mapped[date] = mapped_column(Date)
+    minutes: Mapped[int] = mapped_column(SmallInteger)
+    live_contact: Mapped[bool] = mapped_column(Boolean)
+    note: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
