@@ -106,6 +106,8 @@ def resolve_token(db: Session, sec: Security, token: str) -> Principal:
         if therapist is None or not therapist.is_active:
             raise AuthError("invalid or expired token")
         return Principal("therapist", row.id, therapist=therapist)
+    if row.kind != "device":  # e.g. a calendar feed token: never a bearer token
+        raise AuthError("invalid or expired token")
     patient = db.get(Patient, row.patient_id)
     if patient is None or not patient.is_active:
         raise AuthError("invalid or expired token")
@@ -231,6 +233,7 @@ def revoke_devices(db: Session, therapist: Therapist, patient: Patient) -> int:
 def device_count(db: Session, patient_id: int) -> int:
     return int(db.scalar(select(func.count()).select_from(AuthToken)
                          .where(AuthToken.patient_id == patient_id,
+                                AuthToken.kind == "device",
                                 AuthToken.revoked_at.is_(None))) or 0)
 
 
