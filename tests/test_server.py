@@ -494,6 +494,13 @@ ACCESS = {
     ("GET", "/patients/{patient_id}/alerts"): "therapist",
     ("GET", "/patients/{patient_id}/rtm"): "therapist",
     ("GET", "/patients/{patient_id}/export.csv"): "therapist",
+    ("GET", "/patients/{patient_id}/fhir"): "therapist",
+    ("GET", "/patients/{patient_id}/export"): "both",
+    ("DELETE", "/patients/{patient_id}/data"): "therapist",
+    ("POST", "/patients/{patient_id}/calendar-feed"): "both",
+    ("DELETE", "/patients/{patient_id}/calendar-feed"): "both",
+    # also answers a feed token in its URL (tests/clinic/test_patient_data.py)
+    ("GET", "/patients/{patient_id}/calendar.ics"): "both",
 }
 
 

@@ -32,7 +32,7 @@ def _configure_logging(verbose: bool) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from hepvision.cli import app, bench, live, server, templates, track, upload
+    from hepvision.cli import app, bench, export, live, server, templates, track, upload
 
     parser = argparse.ArgumentParser(
         prog="hepvision",
@@ -49,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     templates.add_parsers(sub)
     server.add_parsers(sub)
     upload.add_parsers(sub)
+    export.add_parsers(sub)
     return parser
 
 

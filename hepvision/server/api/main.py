@@ -5,7 +5,9 @@ from fastapi import APIRouter
 from hepvision.server.api.routes import (
     audit,
     auth,
+    fhir,
     health,
+    patient_data,
     patients,
     prescriptions,
     reports,
@@ -18,5 +20,6 @@ PUBLIC_PATHS = frozenset({f"{API_PREFIX}/health", f"{API_PREFIX}/auth/login",
                           f"{API_PREFIX}/devices/enrol"})
 
 api_router = APIRouter(prefix=API_PREFIX)
-for module in (health, auth, patients, prescriptions, sessions, reports, audit):
+for module in (health, auth, patients, prescriptions, sessions, reports, audit, fhir,
+               patient_data):
     api_router.include_router(module.router)
