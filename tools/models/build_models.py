@@ -4,6 +4,9 @@ Writes into the repository's ``models/`` directory (or ``--out``):
 
 - ``pose_detection.onnx``, ``pose_landmark_full.onnx``: ONNX conversions (``tflite_to_onnx``)
   of the wheel's ``pose_detection.tflite`` and ``pose_landmark_full.tflite``;
+- ``pose_landmark_full_f16.onnx``: the same landmark model slimmed losslessly by
+  ``lean_onnx.py`` (segmentation head removed, the wheel's float16 weights stored as float16);
+  the build checks that its outputs are bit-identical to ``pose_landmark_full.onnx``'s;
 - ``pose_landmarker_full.task``: a MediaPipe Tasks bundle of the detector (unchanged, it
   already carries Tasks metadata) and the landmark model with input metadata added by
   ``add_tflite_metadata.py`` under mediapipe 0.10.21 in a throwaway virtual environment;
@@ -41,9 +44,11 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import lean_onnx  # the sibling modules (run as `python tools/models/build_models.py`)
 import numpy as np
+import onnx
 import onnxruntime as ort
-import tflite_to_onnx  # the sibling module (run as `python tools/models/build_models.py`)
+import tflite_to_onnx
 
 log = logging.getLogger("build_models")
 
@@ -76,6 +81,9 @@ LICENSE_PATH = f"mediapipe-{MEDIAPIPE_VERSION}.dist-info/LICENSE"
 
 DETECTOR_OUTPUTS = ["regressors", "classificators"]
 LANDMARK_OUTPUTS = ["landmarks", "pose_flag", "segmentation", "heatmap", "world_landmarks"]
+#: What hepvision reads of the landmark model (no segmentation mask).
+LEAN_LANDMARK_OUTPUTS = ["landmarks", "pose_flag", "heatmap", "world_landmarks"]
+LEAN_LANDMARK = "pose_landmark_full_f16.onnx"
 
 
 def sha256_bytes(data: bytes) -> str:
@@ -160,6 +168,35 @@ def convert(data: bytes, outputs: list[str], graph_name: str) -> bytes:
     return model.SerializeToString(deterministic=True)
 
 
+def lean_landmark(full_bytes: bytes) -> tuple[bytes, str]:
+    """The slimmed landmark model and the note on how it was made (see ``lean_onnx``).
+
+    Refuses a result whose outputs differ from the full model's by a single bit on seeded
+    random inputs.
+    """
+    source = onnx.load_from_string(full_bytes)
+    pruned = lean_onnx.keep_outputs(source, LEAN_LANDMARK_OUTPUTS)
+    lean, n16, n32 = lean_onnx.store_float16(pruned)
+    onnx.checker.check_model(lean)
+    data = lean.SerializeToString(deterministic=True)
+    full = ort.InferenceSession(full_bytes, providers=["CPUExecutionProvider"])
+    slim = ort.InferenceSession(data, providers=["CPUExecutionProvider"])
+    rng = np.random.default_rng(0)
+    for _ in range(3):
+        x = rng.uniform(0.0, 1.0, size=(1, 256, 256, 3)).astype(np.float32)
+        for a, b, name in zip(full.run(LEAN_LANDMARK_OUTPUTS, {"input": x}),
+                              slim.run(LEAN_LANDMARK_OUTPUTS, {"input": x}),
+                              LEAN_LANDMARK_OUTPUTS, strict=True):
+            if not np.array_equal(a, b):
+                raise SystemExit(f"{LEAN_LANDMARK}: output {name} differs from the full model")
+    note = (f"outputs {', '.join(LEAN_LANDMARK_OUTPUTS)} kept (segmentation head removed: "
+            f"{len(pruned.graph.node)} of {len(source.graph.node)} nodes kept), {n16} weights stored as "
+            f"float16 (exactly the wheel's float16 values, widened by Cast nodes ONNX Runtime "
+            f"folds at load), {n32} kept float32; outputs bit-identical to "
+            f"pose_landmark_full.onnx on seeded random inputs (checked by the build)")
+    return data, note
+
+
 def verify(
     python: Path, onnx_files: dict[str, bytes], tflite_files: dict[str, bytes], work: Path
 ) -> None:
@@ -196,6 +233,8 @@ def build(wheel: Path, out: Path, venv: Path, work: Path, check: bool) -> None:
         "pose_detection.onnx": convert(detector, DETECTOR_OUTPUTS, "pose_detection"),
         "pose_landmark_full.onnx": convert(landmark, LANDMARK_OUTPUTS, "pose_landmark_full"),
     }
+    log.info("slimming the landmark model")
+    lean_bytes, lean_note = lean_landmark(onnx_files["pose_landmark_full.onnx"])
 
     python = metadata_python(venv, wheel, check)
     log.info("adding Tasks metadata to the landmark model")
@@ -221,6 +260,7 @@ def build(wheel: Path, out: Path, venv: Path, work: Path, check: bool) -> None:
 
     wheel_desc = f"{wheel.name} (PyPI mediapipe=={MEDIAPIPE_VERSION}, sha256 {wheel_sha})"
     files = dict(onnx_files)
+    files[LEAN_LANDMARK] = lean_bytes
     files["pose_landmarker_full.task"] = task.read_bytes()
     files["LICENSE.mediapipe.txt"] = licence_text
     sources = {
@@ -232,6 +272,11 @@ def build(wheel: Path, out: Path, venv: Path, work: Path, check: bool) -> None:
         "pose_landmark_full.onnx": (
             f"{wheel_desc}: {LANDMARK.wheel_path} (sha256 {LANDMARK.sha256}), converted by "
             "tools/models/tflite_to_onnx.py (float16 weights widened, NHWC interface kept)"
+        ),
+        LEAN_LANDMARK: (
+            f"{wheel_desc}: {LANDMARK.wheel_path} (sha256 {LANDMARK.sha256}), converted by "
+            f"tools/models/tflite_to_onnx.py like pose_landmark_full.onnx, then slimmed by "
+            f"tools/models/lean_onnx.py: {lean_note}"
         ),
         "pose_landmarker_full.task": (
             f"{wheel_desc}: zip (stored, fixed timestamps) of pose_detector.tflite = "
