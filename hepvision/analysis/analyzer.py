@@ -246,7 +246,7 @@ class ExerciseAnalyzer:
             check = cross_check(t, self._results, len(reps), partials, self._streams,
                                 self._frames_with_pose, self._view.view,
                                 None if self.live else self._recount,
-                                common[0][0] if common else None)
+                                common[0][0] if common else None, offline=not self.live)
             if check.count_method is CountMethod.TEMPLATE_FREE:
                 reps = _with_free_repetitions(reps, check, t.side)
         findings = self._attach(self._form.finish(self._last_ms or 0), reps)

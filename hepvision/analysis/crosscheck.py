@@ -7,11 +7,13 @@ and the template-free counter (the period of whichever joint moves most, no thre
 
 1. The template's count is reported. It is the only one whose repetitions have a clinical
    meaning (they reached the template's turn); the template-free count is evidence about it.
-2. Except when the template's signal was measured in under :data:`MIN_MEASURED_SHARE` of the
-   frames with a person (the legs out of the picture at the bottom of every squat, a camera too
-   close) and the template-free counter, reading whatever joints are in view, found more: then
-   the template-free count is reported (``count_method = "template_free"``), its extra
-   repetitions carry no ROM, and the note says why.
+2. Except offline (a clip or recording: nobody can fix the camera any more), when the template
+   counted nothing, its signal was measured in under :data:`MIN_MEASURED_SHARE` of the frames
+   with a person (the legs out of the picture at the bottom of every squat, a camera too close)
+   and the template-free counter, reading whatever joints are in view, found repetitions: then
+   the template-free count is reported (``count_method = "template_free"``), its repetitions
+   carry no ROM, and the note says why. A live set keeps its rule that nothing is counted while
+   the camera setup is wrong: it gets the note and the setup advice instead.
 3. ``count_confidence`` is ``high`` when the two agree, ``medium`` when they differ by one,
    ``low`` otherwise, and ``low`` whenever rule 2 applies or could have.
 
@@ -64,10 +66,11 @@ Recount = Callable[[ExerciseTemplate], int]
 def cross_check(template: ExerciseTemplate, results: Sequence[PoseResult], reps: int,
                 partials: Sequence[Repetition], streams: Sequence[SideStream],
                 frames_with_pose: int, view: View, recount: Recount | None = None,
-                setup_message: str | None = None) -> CountCheck:
+                setup_message: str | None = None, offline: bool = True) -> CountCheck:
     """The count check of one analysed set (see the module docstring); ``recount`` lets it
     try other templates on an unexplained set (None: no suggestion); ``setup_message``: the
-    camera-setup advice that held counting back most often, if any."""
+    camera-setup advice that held counting back most often, if any; ``offline``: a clip or
+    recording (rule 2 applies), not a live set."""
     free = count_reps_template_free(results)
     free_peaks = tuple(int(t) for t in free.peak_ms)
     measured = 0
@@ -83,7 +86,7 @@ def cross_check(template: ExerciseTemplate, results: Sequence[PoseResult], reps:
         CountConfidence.MEDIUM if diff == 1 else CountConfidence.LOW)
     if share < MIN_MEASURED_SHARE:
         confidence = CountConfidence.LOW
-    use_free = share < MIN_MEASURED_SHARE and free.reps > reps
+    use_free = offline and reps == 0 and share < MIN_MEASURED_SHARE and free.reps > 0
     notes = _notes(template, ev, partials, view, use_free, setup_message)
     if reps == 0 and free.reps >= MIN_UNEXPLAINED and recount is not None and not use_free:
         hint = suggest_template(template, free.signal_name, free.reps, view, recount)
