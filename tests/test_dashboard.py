@@ -25,7 +25,9 @@ from sqlalchemy import create_engine, make_url, text, update
 from hepvision.server.api.main import API_PREFIX
 from hepvision.server.app import create_app
 from hepvision.server.core.config import Settings
-from hepvision.server.data import accounts, dashboard, reports
+from hepvision.server.data import accounts, alerts, dashboard, reports
+from hepvision.server.data import rtm as rtm_ledger
+from hepvision.server.data.alert_rules import AlertDefaults
 from hepvision.server.models import Base, Patient, Prescription
 from hepvision.server.web import WEB_DIR
 from hepvision.server.web.demo_data import KNEE_REHAB, history
@@ -248,9 +250,9 @@ def test_patient_list_equals_the_per_patient_reports(client):
     settings = client.app.state.settings
     with client.app.state.sessionmaker() as db:
         therapist = db.get(Patient, a).therapist
+        defaults = AlertDefaults.from_settings(settings)
         rows = {r.patient.id: r for r in dashboard.patient_overviews(
-            db, therapist, pain_threshold=settings.pain_alert_threshold,
-            rom_drop_deg=settings.rom_drop_alert_deg)}
+            db, therapist, defaults=defaults)}
         for pid in (a, b, c):
             p = db.get(Patient, pid)
             today = reports.local_today(p)
@@ -258,13 +260,11 @@ def test_patient_list_equals_the_per_patient_reports(client):
                 want = dashboard.adherence_pct(reports.adherence(
                     db, p, period="day", start=today - timedelta(days=days - 1), end=today))
                 assert got == want, (pid, days)
-            want_alerts = sorted((x.kind, x.day, x.message) for x in reports.alerts(
-                db, p, pain_threshold=settings.pain_alert_threshold,
-                rom_drop_deg=settings.rom_drop_alert_deg))
-            got_alerts = sorted((x.kind, x.day, x.message) for x in rows[pid].alerts
-                                if x.kind != "inactive")
+            want_alerts = sorted((x.kind, x.subject, x.day, x.message)
+                                 for x in alerts.patient_alerts(db, p, defaults))
+            got_alerts = sorted((x.kind, x.subject, x.day, x.message) for x in rows[pid].alerts)
             assert got_alerts == want_alerts, pid
-            rtm = reports.rtm(db, p)
+            rtm = rtm_ledger.ledger(db, p, as_of=reports.local_today(p))
             if rtm.periods:
                 assert rows[pid].rtm.days_with_data == rtm.periods[-1].days_with_data
                 assert rows[pid].rtm.band == rtm.periods[-1].band
@@ -272,7 +272,7 @@ def test_patient_list_equals_the_per_patient_reports(client):
                 assert rows[pid].rtm is None
     assert rows[a].adherence_7d_pct is not None and 50 < rows[a].adherence_30d_pct < 100
     assert rows[c].adherence_7d_pct is None and rows[c].last_session_day is None
-    assert [x.kind for x in rows[c].alerts] == ["inactive"]
+    assert [x.kind for x in rows[c].alerts] == ["missed"]
     assert rows[b].last_session_day == max(
         datetime.fromisoformat(r["started_at"]).date() for r in records_b)
 

@@ -462,7 +462,11 @@ def world(client):
     prescribe(client, pa)
     record = example_session_record(prescription_version=1)
     assert upload(client, pa, record).status_code == 201
-    return {"a": a, "b": b, "pa": pa, "pa2": pa2, "pb": pb, "session_id": record["session_id"]}
+    entry = client.post(f"{API_PREFIX}/patients/{pa.id}/rtm/time", headers=a.headers,
+                        json={"day": "2026-03-02", "minutes": 20, "live_contact": True})
+    assert entry.status_code == 201, entry.text
+    return {"a": a, "b": b, "pa": pa, "pa2": pa2, "pb": pb, "session_id": record["session_id"],
+            "entry_id": entry.json()["id"]}
 
 
 # Who may call each route (on patient A's data): "therapist" (A only), "device" (A's device
@@ -493,6 +497,15 @@ ACCESS = {
     ("GET", "/patients/{patient_id}/findings"): "therapist",
     ("GET", "/patients/{patient_id}/alerts"): "therapist",
     ("GET", "/patients/{patient_id}/rtm"): "therapist",
+    ("GET", "/patients/{patient_id}/rtm/time"): "therapist",
+    ("POST", "/patients/{patient_id}/rtm/time"): "therapist",
+    ("PATCH", "/patients/{patient_id}/rtm/time/{entry_id}"): "therapist",
+    ("DELETE", "/patients/{patient_id}/rtm/time/{entry_id}"): "therapist",
+    ("GET", "/rtm/month-report.csv"): "therapist_self",
+    ("POST", "/patients/{patient_id}/alerts/acknowledge"): "therapist",
+    ("GET", "/patients/{patient_id}/alert-settings"): "therapist",
+    ("PUT", "/patients/{patient_id}/alert-settings"): "therapist",
+    ("POST", "/patients/{patient_id}/progress-report"): "therapist",
     ("GET", "/patients/{patient_id}/export.csv"): "therapist",
     ("GET", "/patients/{patient_id}/fhir"): "therapist",
     ("GET", "/patients/{patient_id}/export"): "both",
@@ -523,6 +536,16 @@ def _body(method: str, path: str) -> dict | None:
         return {"exercises": [{"exercise_id": "squat", "sets": 1, "reps": 1}]}
     if path == "/patients" and method == "POST":
         return {"display_name": "Intruder"}
+    if path.endswith("/rtm/time") and method == "POST":
+        return {"day": "2026-03-02", "minutes": 12, "live_contact": True}
+    if path.endswith("/alerts/acknowledge"):  # the world's patient has missed sessions
+        return {"kind": "missed", "note": "phoned; back next week"}
+    if path.endswith("/alert-settings"):
+        return {"missed_days": 5}
+    if path.endswith("/progress-report"):
+        return {"start": "2026-03-01", "end": "2026-03-31", "comment": "steady"}
+    if method == "PATCH" and "/rtm/time/" in path:
+        return {"minutes": 25}
     if method == "PATCH":
         return {"display_name": "Renamed"}
     return None
@@ -533,7 +556,7 @@ def _body(method: str, path: str) -> dict | None:
 def test_wrong_callers_are_refused(client, world, method, path):
     rule = ACCESS[(method, path)]
     url = API_PREFIX + path.format(patient_id=world["pa"].id, version=1,
-                                   session_id=world["session_id"])
+                                   session_id=world["session_id"], entry_id=world["entry_id"])
     body = _body(method, path)
 
     def call(headers):

@@ -219,18 +219,72 @@ class FindingCounts(_Out):
     by_rule: dict[str, int]
 
 
+AlertKind = Literal["pain", "rom_drop", "stop_finding", "missed"]
+
+
+class AlertAckPublic(_Out):
+    kind: AlertKind
+    subject: str
+    since: datetime
+    at: datetime
+    therapist_id: int
+    note: str
+    message: str
+
+
 class Alert(_Out):
-    kind: Literal["pain", "rom_drop", "stop_finding"]
+    """An alert (rules in :mod:`hepvision.server.data.alerts`).
+
+    ``kind`` and ``subject`` name it (``subject``: ``exercise/angle`` of a ROM drop, the
+    exercise of a stop finding, empty for pain and missed sessions). ``since``: when this
+    occurrence began; an acknowledgement made after it hides the alert until it recurs.
+    """
+
+    kind: AlertKind
+    subject: str = ""
     severity: Literal["warning", "high"]
     day: date
+    since: datetime
     message: str
     session_id: uuid.UUID | None = None
     exercise_id: str | None = None
     value: float | None = None
+    acknowledged: AlertAckPublic | None = None
+
+
+class AlertAckCreate(_In):
+    kind: AlertKind
+    subject: Annotated[str, Field(max_length=160)] = ""
+    note: Annotated[str, Field(min_length=1, max_length=500)]
+
+
+AlertSettingSource = Literal["patient", "prescription", "default"]
+
+
+class AlertSettingsUpdate(_In):
+    """The patient's alert thresholds; ``None`` returns a threshold to its default."""
+
+    pain_stop_nrs: Annotated[int, Field(ge=PAIN_STOP_NRS_MIN, le=PAIN_NRS_MAX)] | None = None
+    rom_drop_deg: Annotated[float, Field(gt=0, le=180)] | None = None
+    missed_days: Annotated[int, Field(ge=1, le=90)] | None = None
+
+
+class AlertSettingsPublic(_Out):
+    """The thresholds in force and where each comes from."""
+
+    pain_stop_nrs: int
+    pain_stop_source: AlertSettingSource
+    rom_drop_deg: float
+    rom_drop_source: AlertSettingSource
+    missed_days: int
+    missed_days_source: AlertSettingSource
 
 
 #: Days with data in a 30-day remote-monitoring period, in billing bands.
 RtmBand = Literal["none", "1", "2-15", "16-30"]
+#: Device-supply codes of a 30-day period (one at most) and the management codes of a month.
+DeviceCode = Literal["98977", "98985"]
+ManagementCode = Literal["98980", "98981", "98979"]
 
 
 class RtmPeriod(_Out):
@@ -238,6 +292,25 @@ class RtmPeriod(_Out):
     period_end: date
     days_with_data: int
     band: RtmBand
+    code: DeviceCode | None = None
+    setup_code: Literal["98975"] | None = None
+    complete: bool = False
+
+
+class RtmUnits(_Out):
+    code: ManagementCode
+    units: int
+
+
+class RtmMonth(_Out):
+    """Treatment-management time of one calendar month and the codes it supports."""
+
+    month: str  # YYYY-MM
+    minutes: int
+    live_contact: bool
+    entries: int
+    codes: list[RtmUnits]
+    reason: str  # why no (further) code, or ""
 
 
 class RtmPublic(_Out):
@@ -245,6 +318,39 @@ class RtmPublic(_Out):
     monitoring_start: date | None
     days: list[date]
     periods: list[RtmPeriod]
+    months: list[RtmMonth] = []
+
+
+class RtmTimeCreate(_In):
+    day: date
+    minutes: Annotated[int, Field(ge=1, le=600)]
+    live_contact: bool
+    note: Annotated[str, Field(max_length=500)] = ""
+
+
+class RtmTimeUpdate(_In):
+    day: date | None = None
+    minutes: Annotated[int, Field(ge=1, le=600)] | None = None
+    live_contact: bool | None = None
+    note: Annotated[str, Field(max_length=500)] | None = None
+
+
+class RtmTimePublic(_Out):
+    id: int
+    patient_id: int
+    therapist_id: int
+    day: date
+    minutes: int
+    live_contact: bool
+    note: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class ProgressReportRequest(_In):
+    start: date
+    end: date
+    comment: Annotated[str, Field(max_length=2000)] = ""
 
 
 class AuditPublic(_Out):

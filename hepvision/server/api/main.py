@@ -3,6 +3,7 @@
 from fastapi import APIRouter
 
 from hepvision.server.api.routes import (
+    alerts,
     audit,
     auth,
     fhir,
@@ -10,7 +11,9 @@ from hepvision.server.api.routes import (
     patient_data,
     patients,
     prescriptions,
+    progress,
     reports,
+    rtm,
     sessions,
 )
 
@@ -22,4 +25,6 @@ PUBLIC_PATHS = frozenset({f"{API_PREFIX}/health", f"{API_PREFIX}/auth/login",
 api_router = APIRouter(prefix=API_PREFIX)
 for module in (health, auth, patients, prescriptions, sessions, reports, audit, fhir,
                patient_data):
+    api_router.include_router(module.router)
+for module in (alerts, rtm, progress):  # RTM, alerts and progress reports (issue 14)
     api_router.include_router(module.router)

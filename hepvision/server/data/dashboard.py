@@ -4,14 +4,15 @@ The patient list shows, for every patient of a therapist at once, what the per-p
 (:mod:`hepvision.server.data.reports`) show for one: adherence over the last 7 and 30 days,
 the last session, open alerts and the RTM day count of the current 30-day period. Calling the
 per-patient reports for 200 patients would be ~1,000 queries; here it is four, whatever the
-number of patients, and the results equal the per-patient reports (tests compare them):
+number of patients (and the alerts' own five), and the results equal the per-patient reports (tests compare them):
 
 - adherence = reps done of the exercises prescribed on each day / reps prescribed, over the
   window (today included), with :func:`reports.adherence`'s rule for the version in force;
   see :func:`adherence_pct`;
-- alerts = :func:`reports.alerts` (pain, stop findings, ROM drop) plus *inactivity*: no session
-  for ``inactivity_days`` days (or none at all since enrolment);
-- RTM = the days with data in the period of :func:`reports.rtm` that contains today.
+- alerts = :func:`hepvision.server.data.alerts.alerts_for` (the API's and the patient page's
+  rules): the open ones, and how many are acknowledged;
+- RTM = the days with data in the period of :func:`hepvision.server.data.rtm.ledger` that
+  contains today.
 """
 
 from __future__ import annotations
@@ -23,10 +24,14 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import String, func, select, type_coerce
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from hepvision.server.data.reports import RTM_PERIOD_DAYS, local_today, rom_drops
+from hepvision.server.data import rtm as rtm_ledger
+from hepvision.server.data.alert_rules import AlertDefaults
+from hepvision.server.data.alerts import alerts_for
+from hepvision.server.data.reports import local_today
+from hepvision.server.data.rtm import RTM_PERIOD_DAYS
 from hepvision.server.models import (
     ExerciseSession,
     Patient,
@@ -36,22 +41,6 @@ from hepvision.server.models import (
     TransmissionDay,
 )
 from hepvision.server.schemas import AdherenceRow, Alert
-
-#: Days without a session after which the list raises an inactivity alert.
-INACTIVITY_ALERT_DAYS = 3
-#: The window of :func:`reports.alerts` (days, today included).
-ALERT_WINDOW_DAYS = 14
-
-
-@dataclass(frozen=True, slots=True)
-class DashboardAlert:
-    """An alert as the dashboard shows it: the report alerts plus ``inactive``."""
-
-    kind: str  # pain | rom_drop | stop_finding | inactive
-    severity: str  # warning | high
-    day: date
-    message: str
-    exercise_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,8 +54,7 @@ class RtmNow:
     @property
     def band(self) -> str:
         """``16-30`` (98977), ``2-15`` (98985), ``1`` or ``none``."""
-        n = self.days_with_data
-        return "16-30" if n >= 16 else "2-15" if n >= 2 else "1" if n == 1 else "none"
+        return rtm_ledger.band(self.days_with_data)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +66,8 @@ class PatientOverview:
     adherence_7d_pct: float | None
     adherence_30d_pct: float | None
     last_session_day: date | None
-    alerts: tuple[DashboardAlert, ...] = field(default=())
+    alerts: tuple[Alert, ...] = field(default=())  # open (not acknowledged)
+    acknowledged: int = 0  # alerts a therapist closed that still hold
     rtm: RtmNow | None = None
 
 
@@ -94,24 +83,6 @@ def adherence_pct(rows: Iterable[AdherenceRow]) -> float | None:
     return round(100.0 * done / expected, 1) if expected > 0 else None
 
 
-def inactivity_alert(last_day: date | None, today: date, *, created: date,
-                     days: int = INACTIVITY_ALERT_DAYS) -> DashboardAlert | None:
-    """An ``inactive`` alert when the last session is ``days`` or more days ago (or there was
-    none and the patient was enrolled that long ago)."""
-    since = last_day or created
-    idle = (today - since).days
-    if idle < days:
-        return None
-    what = (f"no session for {idle} days" if last_day
-            else f"no session since enrolment ({idle} days)")
-    return DashboardAlert(kind="inactive", severity="warning", day=today, message=what)
-
-
-def from_report_alert(a: Alert) -> DashboardAlert:
-    return DashboardAlert(kind=a.kind, severity=a.severity, day=a.day, message=a.message,
-                          exercise_id=a.exercise_id)
-
-
 def rtm_now(monitoring_start: date | None, today: date, days: Iterable[date]) -> RtmNow | None:
     """The period of :func:`reports.rtm` containing ``today`` (``None`` before monitoring)."""
     if monitoring_start is None or monitoring_start > today:
@@ -122,10 +93,9 @@ def rtm_now(monitoring_start: date | None, today: date, days: Iterable[date]) ->
     return RtmNow(p_start, p_end, len({d for d in days if p_start <= d <= p_end}))
 
 
-def patient_overviews(db: Session, therapist: Therapist, *, pain_threshold: int,
-                      rom_drop_deg: float, inactivity_days: int = INACTIVITY_ALERT_DAYS,
+def patient_overviews(db: Session, therapist: Therapist, *, defaults: AlertDefaults,
                       include_inactive_patients: bool = True) -> list[PatientOverview]:
-    """The patient list of ``therapist`` (ordered by id), computed in four queries."""
+    """The patient list of ``therapist`` (ordered by id), in a fixed number of queries."""
     q = select(Patient).where(Patient.therapist_id == therapist.id)
     if not include_inactive_patients:
         q = q.where(Patient.is_active.is_(True))
@@ -134,10 +104,8 @@ def patient_overviews(db: Session, therapist: Therapist, *, pain_threshold: int,
         return []
     ids = [p.id for p in patients]
     today = {p.id: local_today(p) for p in patients}
-    window_days = max(30, ALERT_WINDOW_DAYS)
     # The earliest instant any patient's window can start (time zones differ by < 1 day).
-    lo = datetime.combine(min(today.values()) - timedelta(days=window_days), time.min,
-                          ZoneInfo("UTC"))
+    lo = datetime.combine(min(today.values()) - timedelta(days=30), time.min, ZoneInfo("UTC"))
 
     # max(started_at) is answered from the (patient_id, started_at) index; max(day) is not.
     by_id = {p.id: p for p in patients}
@@ -150,35 +118,28 @@ def patient_overviews(db: Session, therapist: Therapist, *, pain_threshold: int,
                         .order_by(Prescription.patient_id, Prescription.version)):
         versions[v.patient_id].append(v)
 
-    # The session id only tells sessions apart here: read it as text (no UUID parsing).
     rows = db.execute(
-        select(ExerciseSession.patient_id, type_coerce(ExerciseSession.id, String).label("id"),
-               ExerciseSession.day,
-               ExerciseSession.pain_before, ExerciseSession.pain_after,
-               SessionExercise.exercise_id, SessionExercise.angle_name,
-               SessionExercise.reps_done, SessionExercise.rom_best_deg,
-               SessionExercise.findings_stop)
-        .join(SessionExercise, SessionExercise.session_id == ExerciseSession.id)
-        .where(ExerciseSession.patient_id.in_(ids), ExerciseSession.started_at >= lo)).all()
+        select(SessionExercise.patient_id, SessionExercise.day, SessionExercise.exercise_id,
+               SessionExercise.reps_done)
+        .where(SessionExercise.patient_id.in_(ids), SessionExercise.started_at >= lo)).all()
     by_patient: dict[int, list[Any]] = defaultdict(list)
     for r in rows:
         by_patient[r.patient_id].append(r)
 
     ledger = _ledger_days(db, ids, lo.date() - timedelta(days=1))
+    alerts = alerts_for(db, patients, defaults, today=today)
     out = []
     for p in patients:
         t = today[p.id]
-        mine = by_patient.get(p.id, [])
-        found = _alerts(mine, t, pain_threshold=pain_threshold, rom_drop_deg=rom_drop_deg)
-        idle = inactivity_alert(last.get(p.id), t, created=local_day(p.created_at, p),
-                                days=inactivity_days)
-        if idle is not None:
-            found.append(idle)
-        daily = _daily_adherence(mine, versions.get(p.id, []), p, t - timedelta(days=29), t)
+        daily = _daily_adherence(by_patient.get(p.id, []), versions.get(p.id, []), p,
+                                 t - timedelta(days=29), t)
+        mine = alerts.get(p.id, [])
         out.append(PatientOverview(
             patient=p, today=t,
             adherence_7d_pct=_pct(daily[-7:]), adherence_30d_pct=_pct(daily),
-            last_session_day=last.get(p.id), alerts=tuple(found),
+            last_session_day=last.get(p.id),
+            alerts=tuple(a for a in mine if a.acknowledged is None),
+            acknowledged=sum(a.acknowledged is not None for a in mine),
             rtm=rtm_now(p.monitoring_start, t, ledger.get(p.id, []))))
     return out
 
@@ -234,42 +195,6 @@ def _pct(days: Sequence[tuple[float, float]]) -> float | None:
     done = sum(d for d, _ in days)
     expected = sum(e for _, e in days)
     return round(100.0 * done / expected, 1) if expected > 0 else None
-
-
-def _alerts(rows: Sequence[Any], as_of: date, *, pain_threshold: int,
-            rom_drop_deg: float) -> list[DashboardAlert]:
-    """:func:`reports.alerts` on prefetched rows (same rules, same order)."""
-    first = as_of - timedelta(days=ALERT_WINDOW_DAYS - 1)
-    week = as_of - timedelta(days=6)
-    prev = week - timedelta(days=7)
-    found: list[DashboardAlert] = []
-    seen_sessions = set()
-    this_week: dict[tuple[str, str], list[float]] = defaultdict(list)
-    last_week: dict[tuple[str, str], list[float]] = defaultdict(list)
-    for r in rows:
-        if not prev <= r.day <= as_of:
-            continue
-        if r.day >= first and r.id not in seen_sessions:
-            seen_sessions.add(r.id)
-            worst = max(p for p in (r.pain_before, r.pain_after, -1) if p is not None)
-            if worst >= pain_threshold:
-                found.append(DashboardAlert(kind="pain",
-                                            severity="high" if worst >= 9 else "warning",
-                                            day=r.day, message=f"pain {worst}/10 reported"))
-        if r.findings_stop and r.day >= first:
-            found.append(DashboardAlert(
-                kind="stop_finding", severity="high", day=r.day, exercise_id=r.exercise_id,
-                message=f"{r.findings_stop} stop finding(s) in {r.exercise_id}"))
-        if r.rom_best_deg is None:
-            continue
-        (this_week if r.day >= week else last_week)[(r.exercise_id, r.angle_name)].append(
-            r.rom_best_deg)
-    for (exercise_id, _angle), _drop, message in rom_drops(this_week, last_week,
-                                                            rom_drop_deg):
-        found.append(DashboardAlert(kind="rom_drop", severity="warning", day=as_of,
-                                    exercise_id=exercise_id, message=message))
-    found.sort(key=lambda a: (a.day, a.kind))
-    return found
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,10 +1,12 @@
-"""What the therapist asks: ROM trend, adherence, pain, findings, alerts, RTM days, CSV."""
+"""What the therapist asks: ROM trend, adherence, pain, findings, CSV.
+
+Alerts are :mod:`.alerts`, the RTM ledger :mod:`.rtm`.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
-import statistics
 from collections import defaultdict
 from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
@@ -18,23 +20,15 @@ from hepvision.server.models import (
     Patient,
     Prescription,
     SessionExercise,
-    TransmissionDay,
     utcnow,
 )
 from hepvision.server.schemas import (
     AdherenceRow,
-    Alert,
     FindingCounts,
     PainPoint,
     PrescribedExercise,
     RomPoint,
-    RtmBand,
-    RtmPeriod,
-    RtmPublic,
 )
-
-RTM_PERIOD_DAYS = 30
-
 
 def _day_bounds(patient: Patient, start: date | None, end: date | None
                 ) -> tuple[datetime | None, datetime | None]:
@@ -160,85 +154,6 @@ def adherence(db: Session, patient: Patient, *, period: str, start: date,
     return rows
 
 
-def alerts(db: Session, patient: Patient, *, pain_threshold: int, rom_drop_deg: float,
-           as_of: date | None = None, days: int = 14) -> list[Alert]:
-    """Pain at or above the threshold, stop findings, and ROM falling against last week.
-
-    ROM drop: for each exercise and joint angle, the median of the sessions' best peak ROM in
-    the 7 days up to ``as_of`` against the 7 days before; an alert when it fell by at least
-    ``rom_drop_deg``.
-    """
-    as_of = as_of or local_today(patient)
-    found: list[Alert] = []
-    for s in _sessions(db, patient, as_of - timedelta(days=days - 1), as_of):
-        worst = max(p for p in (s.pain_before, s.pain_after, -1) if p is not None)
-        if worst >= pain_threshold:
-            found.append(Alert(kind="pain", severity="high" if worst >= 9 else "warning",
-                               day=s.day, session_id=s.id, value=float(worst),
-                               message=f"pain {worst}/10 reported"))
-    week = as_of - timedelta(days=6)
-    prev = week - timedelta(days=7)
-    lo, hi = _day_bounds(patient, prev, as_of)
-    this_week: dict[tuple[str, str], list[float]] = defaultdict(list)
-    last_week: dict[tuple[str, str], list[float]] = defaultdict(list)
-    for r in db.scalars(select(SessionExercise).where(SessionExercise.patient_id == patient.id,
-                                                      SessionExercise.started_at >= lo,
-                                                      SessionExercise.started_at < hi)):
-        if r.findings_stop and r.day >= as_of - timedelta(days=days - 1):
-            found.append(Alert(kind="stop_finding", severity="high", day=r.day,
-                               session_id=r.session_id, exercise_id=r.exercise_id,
-                               value=float(r.findings_stop),
-                               message=f"{r.findings_stop} stop finding(s) in {r.exercise_id}"))
-        if r.rom_best_deg is None:
-            continue
-        (this_week if r.day >= week else last_week)[(r.exercise_id, r.angle_name)].append(
-            r.rom_best_deg)
-    for (exercise_id, _angle), drop, message in rom_drops(this_week, last_week, rom_drop_deg):
-        found.append(Alert(kind="rom_drop", severity="warning", day=as_of,
-                           exercise_id=exercise_id, value=round(drop, 1), message=message))
-    found.sort(key=lambda a: (a.day, a.kind))
-    return found
-
-
-def rom_drops(this_week: dict[tuple[str, str], list[float]],
-              last_week: dict[tuple[str, str], list[float]],
-              rom_drop_deg: float) -> list[tuple[tuple[str, str], float, str]]:
-    """The ROM-regression rule shared by the API's alerts and the dashboard's.
-
-    For each (exercise, angle) seen in both weeks: the drop of the median best ROM from last
-    week to this week, when it is at least ``rom_drop_deg``, with the alert's message.
-    """
-    out = []
-    for key, now_values in sorted(this_week.items()):
-        before = last_week.get(key)
-        if not before:
-            continue
-        drop = statistics.median(before) - statistics.median(now_values)
-        if drop >= rom_drop_deg:
-            out.append((key, drop, f"{key[0]} {key[1]}: median best ROM fell {drop:.1f} deg "
-                                   "against the previous week"))
-    return out
-
-
-def rtm(db: Session, patient: Patient, *, as_of: date | None = None) -> RtmPublic:
-    """Days with transmitted data and the 30-day device periods from the monitoring start."""
-    days = sorted(set(db.scalars(select(TransmissionDay.day)
-                                 .where(TransmissionDay.patient_id == patient.id))))
-    periods: list[RtmPeriod] = []
-    start = patient.monitoring_start
-    if start is not None:
-        as_of = as_of or local_today(patient)
-        p_start = start
-        while p_start <= as_of:
-            p_end = p_start + timedelta(days=RTM_PERIOD_DAYS - 1)
-            n = sum(1 for d in days if p_start <= d <= p_end)
-            band: RtmBand = "16-30" if n >= 16 else "2-15" if n >= 2 else "1" if n == 1 else "none"
-            periods.append(RtmPeriod(period_start=p_start, period_end=p_end,
-                                     days_with_data=n, band=band))
-            p_start = p_end + timedelta(days=1)
-    return RtmPublic(patient_id=patient.id, monitoring_start=start, days=days, periods=periods)
-
-
 CSV_COLUMNS = ("session_id", "started_at", "day", "exercise_id", "angle_name", "side", "view",
                "sets", "reps", "partial_reps", "rom_best_deg", "rom_median_deg", "hold_s",
                "findings_info", "findings_caution", "findings_stop", "pain_before",
@@ -246,7 +161,7 @@ CSV_COLUMNS = ("session_id", "started_at", "day", "exercise_id", "angle_name", "
                "app_version")
 
 
-def _cell(value: object) -> object:
+def csv_cell(value: object) -> object:
     # Spreadsheet formula injection: text starting with = + - @ is quoted as text.
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
         return "'" + value
@@ -269,7 +184,7 @@ def export_csv(db: Session, patient: Patient, *, start: date | None = None,
     writer = csv.writer(buf)
     writer.writerow(CSV_COLUMNS)
     for n, (e, s) in enumerate(db.execute(q)):
-        writer.writerow([_cell(v) for v in (
+        writer.writerow([csv_cell(v) for v in (
             e.session_id, s.started_at.isoformat(), e.day.isoformat(), e.exercise_id,
             e.angle_name, e.side, e.view, e.sets_done, e.reps_done, e.partial_reps,
             e.rom_best_deg, e.rom_median_deg, e.hold_s, e.findings_info, e.findings_caution,

@@ -2,6 +2,8 @@
 
     auth.py      cookie sessions (the API's tokens in an HttpOnly cookie), CSRF, access deps
     routes.py    the pages: /login, /patients, /patients/{id}, sessions, prescription, CSV
+    monitoring.py  alert acknowledgement and thresholds, RTM time log and month report,
+                 the progress report PDF
     views.py     what a page shows (chart series, calendar), built from data-layer results
     forms.py     the prescription editor's form, validated by the API's schema
     library.py   the exercise template library as the editor offers it
@@ -45,10 +47,12 @@ def _environment() -> jinja2.Environment:
 def install_web(app: FastAPI) -> None:
     """Add the dashboard pages, their static files and their error pages to ``app``."""
     from hepvision.server.web.auth import CsrfFailed, LoginRequired, PageNotFound
+    from hepvision.server.web import monitoring
     from hepvision.server.web.routes import SECURITY_HEADERS, router
 
     app.state.web_templates = _environment()
     app.include_router(router)
+    app.include_router(monitoring.router)  # alerts, RTM time log, progress report
     app.mount(STATIC_PREFIX, StaticFiles(directory=WEB_DIR / "static"), name="static")
 
     async def login_required(request: Request, exc: Exception) -> RedirectResponse:

@@ -19,10 +19,11 @@ from pydantic import ValidationError
 
 from hepvision.server.api.deps import SecurityDep, SessionDep, SettingsDep
 from hepvision.server.data import accounts, audit, dashboard, prescriptions, reports, sessions
+from hepvision.server.data.alert_rules import DEFAULT_MISSED_DAYS, AlertDefaults
 from hepvision.server.errors import AuthError, ConflictError, InvalidInputError, NotFoundError
 from hepvision.server.models import Patient, Therapist
 from hepvision.server.schemas import PatientCreate
-from hepvision.server.web import forms, views
+from hepvision.server.web import forms, monitoring, views
 from hepvision.server.web.auth import (
     CSRF_FIELD,
     LOGIN_CSRF_COOKIE,
@@ -138,8 +139,7 @@ def patient_list(request: Request, user: WebUserDep, db: SessionDep, settings: S
     sort = sort if sort in views.SORT_KEYS else "alerts"
     descending = (dir or ("asc" if sort == "name" else "desc")) == "desc"
     rows = dashboard.patient_overviews(db, user.therapist,
-                                       pain_threshold=settings.pain_alert_threshold,
-                                       rom_drop_deg=settings.rom_drop_alert_deg)
+                                       defaults=AlertDefaults.from_settings(settings))
     needle = q.strip().lower()[:100]
     if needle:
         rows = [r for r in rows if needle in r.patient.display_name.lower()
@@ -160,7 +160,7 @@ def patient_list(request: Request, user: WebUserDep, db: SessionDep, settings: S
     return render(request, "patients.html", {
         "user": user, "rows": present + missing, "q": q, "sort": sort,
         "descending": descending, "sort_link": sort_link, "total": len(rows),
-        "inactivity_days": dashboard.INACTIVITY_ALERT_DAYS})
+        "missed_days": DEFAULT_MISSED_DAYS, "month": monitoring.this_month()})
 
 
 @router.get("/patients/new")
@@ -239,15 +239,8 @@ def patient_page(request: Request, user: WebUserDep, patient: WebPatientDep, db:
     cal_start = max(cal_start, today - timedelta(days=views.CALENDAR_MAX_DAYS - 1))
     weeks = views.calendar(reports.adherence(db, patient, period="day", start=cal_start,
                                              end=today), cal_start, today, lib)
-    found = [dashboard.from_report_alert(a) for a in reports.alerts(
-        db, patient, pain_threshold=settings.pain_alert_threshold,
-        rom_drop_deg=settings.rom_drop_alert_deg)]
     last = lines[-1].day if lines else sessions_last_day(db, patient)
-    idle = dashboard.inactivity_alert(last, today,
-                                      created=dashboard.local_day(patient.created_at, patient))
-    if idle is not None:
-        found.append(idle)
-    rtm = reports.rtm(db, patient)
+    extra = monitoring.patient_context(db, patient, settings, today)
     adherence7 = dashboard.adherence_pct(reports.adherence(
         db, patient, period="day", start=today - timedelta(days=6), end=today))
     adherence30 = dashboard.adherence_pct(reports.adherence(
@@ -257,8 +250,7 @@ def patient_page(request: Request, user: WebUserDep, patient: WebPatientDep, db:
         "user": user, "patient": patient, "window": window, "windows": views.WINDOWS,
         "today": today, "start": start, "lines": list(reversed(lines)),
         "rom_charts": views.rom_charts(lines, current, lib),
-        "pain_chart": views.pain_payload(lines), "weeks": weeks, "alerts": found,
-        "rtm_period": rtm.periods[-1] if rtm.periods else None, "rtm": rtm,
+        "pain_chart": views.pain_payload(lines), "weeks": weeks, **extra,
         "adherence7": adherence7, "adherence30": adherence30, "current": current,
         "lib": lib, "saved": saved, "local_time": lambda m: views.local_time(m, patient),
         "last_day": last})

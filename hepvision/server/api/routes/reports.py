@@ -1,4 +1,7 @@
-"""What the therapist asks about a patient: trends, adherence, alerts, RTM days, CSV."""
+"""What the therapist asks about a patient: trends, adherence, pain, findings, CSV.
+
+Alerts are in :mod:`.alerts`, the RTM ledger in :mod:`.rtm`.
+"""
 
 from __future__ import annotations
 
@@ -7,16 +10,14 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Response
 
-from hepvision.server.api.deps import OwnedPatientDep, SessionDep, SettingsDep, TherapistDep
+from hepvision.server.api.deps import OwnedPatientDep, SessionDep, TherapistDep
 from hepvision.server.data import audit, reports
 from hepvision.server.models import Patient, Therapist
 from hepvision.server.schemas import (
     AdherenceRow,
-    Alert,
     FindingCounts,
     PainPoint,
     RomPoint,
-    RtmPublic,
 )
 
 router = APIRouter(prefix="/patients/{patient_id}", tags=["reports"])
@@ -71,25 +72,6 @@ def findings(patient: OwnedPatientDep, therapist: TherapistDep, db: SessionDep,
     """Form-finding counts per session and exercise, by severity and by rule."""
     out = reports.finding_counts(db, patient, start=start, end=end)
     _log(db, therapist, patient, "findings")
-    return out
-
-
-@router.get("/alerts", response_model=list[Alert])
-def alerts(patient: OwnedPatientDep, therapist: TherapistDep, db: SessionDep,
-           settings: SettingsDep, as_of: date | None = None) -> list[Alert]:
-    """Pain at or above the threshold, stop findings, and ROM falling against last week."""
-    out = reports.alerts(db, patient, pain_threshold=settings.pain_alert_threshold,
-                         rom_drop_deg=settings.rom_drop_alert_deg, as_of=as_of)
-    _log(db, therapist, patient, "alerts")
-    return out
-
-
-@router.get("/rtm", response_model=RtmPublic)
-def rtm(patient: OwnedPatientDep, therapist: TherapistDep, db: SessionDep,
-        as_of: date | None = None) -> RtmPublic:
-    """RTM day ledger: days with transmitted data and 30-day periods from monitoring start."""
-    out = reports.rtm(db, patient, as_of=as_of)
-    _log(db, therapist, patient, "rtm")
     return out
 
 
