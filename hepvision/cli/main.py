@@ -32,7 +32,7 @@ def _configure_logging(verbose: bool) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from hepvision.cli import app, bench, export, live, server, templates, track, upload
+    from hepvision.cli import app, bench, export, live, report, server, templates, track, upload
 
     parser = argparse.ArgumentParser(
         prog="hepvision",
@@ -50,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     server.add_parsers(sub)
     upload.add_parsers(sub)
     export.add_parsers(sub)
+    report.add_parser(sub)
     return parser
 
 

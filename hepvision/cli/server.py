@@ -172,3 +172,7 @@ def run_patient_create(args: argparse.Namespace) -> int:
                  patient.display_name, patient.id, code.expires_at.isoformat(timespec="minutes"))
         print(code.token)
     return 0
+
+
+# Shared with ``hepvision report`` (hepvision.cli.report), which opens the same database.
+db_options, settings_from, open_db = _db_options, _settings, _open_db
