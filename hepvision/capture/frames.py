@@ -1,7 +1,8 @@
-"""The frame record passed from capture to pose."""
+"""The frame record passed from capture to pose, and what producing frames cost."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,3 +30,24 @@ class Frame:
     @property
     def height_px(self) -> int:
         return int(self.image.shape[0])
+
+
+def thread_cpu_ms() -> float:
+    """CPU time of the calling thread, milliseconds (an arbitrary origin: take differences)."""
+    return time.thread_time_ns() / 1e6
+
+
+@dataclass(slots=True)
+class DecodeClock:
+    """CPU time a frame source spent producing its frames (mutable: counted as they come).
+
+    Measured on the thread that reads the source (a reader or grabber thread, or the caller),
+    with that thread's CPU clock: decoding, conversion and copying, not waiting.
+    """
+
+    frames: int = 0
+    cpu_ms: float = 0.0
+
+    def add(self, cpu_ms: float) -> None:
+        self.frames += 1
+        self.cpu_ms += cpu_ms

@@ -12,29 +12,31 @@ import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from hepvision.capture.frames import Frame
+from hepvision.capture.frames import Frame, thread_cpu_ms
 
 _END = object()
 
 
 @dataclass(frozen=True, slots=True)
 class TimedFrame:
-    """A frame and the wall time its source took to produce it (decode + conversion), ms."""
+    """A frame and the time its source took to produce it (decode + conversion), ms: wall
+    time, and CPU time of the thread that read it."""
 
     frame: Frame
     decode_ms: float
+    decode_cpu_ms: float = 0.0
 
 
 def timed_frames(source: Iterable[Frame]) -> Iterator[TimedFrame]:
     """Frames of ``source`` with the time each took to produce, in the caller's thread."""
     it = iter(source)
     while True:
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), thread_cpu_ms()
         try:
             frame = next(it)
         except StopIteration:
             return
-        yield TimedFrame(frame, (time.perf_counter() - t0) * 1000.0)
+        yield TimedFrame(frame, (time.perf_counter() - t0) * 1000.0, thread_cpu_ms() - c0)
 
 
 def prefetched(source: Iterable[Frame], depth: int = 4) -> Iterator[TimedFrame]:

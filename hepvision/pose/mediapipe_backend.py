@@ -21,7 +21,7 @@ from hepvision.capture.frames import Frame
 from hepvision.errors import ModelError
 from hepvision.pose.base import check_frame
 from hepvision.pose.models import verified_model_path
-from hepvision.pose.types import NUM_LANDMARKS, BackendInfo, PoseResult
+from hepvision.pose.types import NUM_LANDMARKS, BackendInfo, ModelSelection, PoseResult
 
 TASK_MODEL = "pose_landmarker_full.task"
 
@@ -83,7 +83,9 @@ class MediaPipePoseEstimator:
         self._options = options or MediaPipePoseOptions()
         opts = self._options
         path, sha = verified_model_path(opts.task_model, opts.model_dir)
-        self._info = BackendInfo("mediapipe", {path.name: sha})
+        # Tasks runs the full network with threads of its own choosing (not settable here).
+        self._info = BackendInfo("mediapipe", {path.name: sha},
+                                 ModelSelection("default", "full", path.name, 0, -1))
         mp = _import_mediapipe()
         self._mp = mp
         vision = mp.tasks.vision

@@ -1,5 +1,10 @@
 """BlazePose (full) on ONNX Runtime: MediaPipe's pose graph re-implemented around two ONNX models.
 
+The landmark model is a variant of :mod:`hepvision.pose.variants` (by default
+``pose_landmark_full_f16.onnx``: the full network without its segmentation head, landmarks
+bit-identical to ``pose_landmark_full.onnx``'s); :mod:`hepvision.pose.selection` picks one and
+its thread count by measurement. Each stage's CPU time is kept (:attr:`last_cost`).
+
 The graph follows MediaPipe's ``pose_detection_cpu`` + ``pose_landmark_cpu`` (and the Tasks
 ``PoseLandmarkerGraph`` of mediapipe 0.10.x, which uses the same constants):
 
@@ -9,9 +14,10 @@ The graph follows MediaPipe's ``pose_detection_cpu`` + ``pose_landmark_cpu`` (an
    merged with weighted NMS (IoU 0.3); the best detection wins.
 2. **ROI**: a square centred on the detection's hip-centre keypoint, side ``2 * |kp1 - kp0|``,
    rotated so that hip centre -> scale point points up, enlarged 1.25x.
-3. **Landmarks**: the ROI is cropped to 256x256 with an affine warp (bilinear, edge pixels
-   replicated outside the frame, as MediaPipe's ImageToTensor default),
-   scaled to [0, 1] and run through ``pose_landmark_full.onnx``. The 39 landmarks (33 + 6
+3. **Landmarks**: the ROI is cropped to 256x256 straight from the decoded BGR frame with one
+   affine warp (bilinear, edge pixels replicated outside the frame, as MediaPipe's
+   ImageToTensor default; the frame itself is never converted or copied), the 256x256 crop
+   turned to RGB, scaled to [0, 1] and run through the landmark model. The 39 landmarks (33 + 6
    auxiliary) are refined from the heatmap (7x7 window, min confidence 0.5), projected back to
    the frame; visibility is the sigmoid of its logit; world landmarks are rotated by the ROI
    rotation. A pose is present when ``pose_flag`` >= the presence threshold.
@@ -46,6 +52,7 @@ import numpy as np
 from hepvision.capture.frames import Frame
 from hepvision.errors import ModelError
 from hepvision.pose.base import check_frame
+from hepvision.pose.cost import PoseCost, thread_cpu_ms
 from hepvision.pose.geometry import (
     AnchorOptions,
     RotatedRect,
@@ -61,10 +68,14 @@ from hepvision.pose.geometry import (
 )
 from hepvision.pose.models import verified_model_path
 from hepvision.pose.onnx_smoothing import PoseSmoother
-from hepvision.pose.types import NUM_LANDMARKS, BackendInfo, PoseResult
+from hepvision.pose.types import NUM_LANDMARKS, BackendInfo, ModelSelection, PoseResult
+from hepvision.pose.variants import DEFAULT_VARIANT, PoseModel, landmark_file, variant_of_file
 
 DETECTOR_MODEL = "pose_detection.onnx"
-LANDMARK_MODEL = "pose_landmark_full.onnx"
+#: The default landmark model (the ``full-f16`` variant).
+LANDMARK_MODEL = landmark_file(DEFAULT_VARIANT)
+#: The full landmark model as converted (the ``full`` variant, the parity reference).
+FULL_LANDMARK_MODEL = landmark_file(PoseModel.FULL)
 
 _DETECTOR_SIZE_PX = 224
 _LANDMARK_SIZE_PX = 256
@@ -90,7 +101,11 @@ class OnnxPoseOptions:
         heatmap_min_confidence: minimum heatmap peak (after sigmoid) to move a landmark.
         smooth_landmarks: apply MediaPipe's VIDEO-mode landmark smoothing (see the module
             docstring); reset whenever a frame has no pose.
-        intra_op_threads: ONNX Runtime intra-op threads.
+        intra_op_threads: ONNX Runtime intra-op threads of both sessions (1: inference runs
+            on the calling thread, the least CPU per frame; more cost CPU to save wall time).
+        opencv_threads: OpenCV's thread count, set when the estimator is created (OpenCV has
+            one pool per process; the crops here are too small to gain from threads: measured
+            0.54 ms CPU per crop with 1, 0.98 ms with 2). None leaves it as it is.
     """
 
     model_dir: Path | None = None
@@ -103,7 +118,8 @@ class OnnxPoseOptions:
     refine_with_heatmap: bool = True
     heatmap_min_confidence: float = 0.5
     smooth_landmarks: bool = True
-    intra_op_threads: int = 2
+    intra_op_threads: int = 1
+    opencv_threads: int | None = 1
 
     def __post_init__(self) -> None:
         for name in ("min_detection_confidence", "min_presence_confidence", "nms_iou_threshold"):
@@ -116,7 +132,7 @@ class OnnxPoseOptions:
             raise ValueError(f"intra_op_threads must be >= 0, got {self.intra_op_threads}")
 
 
-def _create_session(path: Path, threads: int) -> Any:
+def create_session(path: Path, threads: int) -> Any:
     """An ONNX Runtime CPU session for ``path``."""
     try:
         import onnxruntime as ort
@@ -144,14 +160,18 @@ class OnnxPoseEstimator:
     manager, or call :meth:`close`.
     """
 
-    def __init__(self, options: OnnxPoseOptions | None = None) -> None:
+    def __init__(self, options: OnnxPoseOptions | None = None,
+                 selection: ModelSelection | None = None) -> None:
         self._options = options or OnnxPoseOptions()
         opts = self._options
         det_path, det_sha = verified_model_path(opts.detector_model, opts.model_dir)
         lm_path, lm_sha = verified_model_path(opts.landmark_model, opts.model_dir)
-        self._info = BackendInfo("onnx", {det_path.name: det_sha, lm_path.name: lm_sha})
-        self._detector = _create_session(det_path, opts.intra_op_threads)
-        self._landmarker = _create_session(lm_path, opts.intra_op_threads)
+        if opts.opencv_threads is not None:
+            cv2.setNumThreads(opts.opencv_threads)
+        self._info = BackendInfo("onnx", {det_path.name: det_sha, lm_path.name: lm_sha},
+                                 selection or _fixed_selection(opts))
+        self._detector = create_session(det_path, opts.intra_op_threads)
+        self._landmarker = create_session(lm_path, opts.intra_op_threads)
         self._check_io()
         self._anchors = ssd_anchors(AnchorOptions(input_size_px=_DETECTOR_SIZE_PX))
         self._det_input = np.empty((1, _DETECTOR_SIZE_PX, _DETECTOR_SIZE_PX, 3), np.float32)
@@ -164,6 +184,7 @@ class OnnxPoseEstimator:
         self._detector_ran = False
         self._smoother = PoseSmoother()
         self._closed = False
+        self._cost = PoseCost()
 
     def _check_io(self) -> None:
         det_in = {i.name for i in self._detector.get_inputs()}
@@ -194,6 +215,11 @@ class OnnxPoseEstimator:
         return self._options
 
     @property
+    def last_cost(self) -> PoseCost:
+        """CPU milliseconds (calling thread) of each stage of the last :meth:`estimate`."""
+        return self._cost
+
+    @property
     def detector_ran(self) -> bool:
         """Whether the last :meth:`estimate` call ran the person detector (not tracking)."""
         return self._detector_ran
@@ -212,9 +238,12 @@ class OnnxPoseEstimator:
         height, width = image.shape[:2]
 
         self._detector_ran = False
+        self._cost = PoseCost()
         if self._roi is None:
             self._detector_ran = True
+            t0 = thread_cpu_ms()
             self._roi = self._detect(image)
+            self._cost = PoseCost(detector_ms=thread_cpu_ms() - t0)
             if self._roi is None:
                 self._smoother.reset()
                 return PoseResult.empty(ts, width, height)
@@ -278,11 +307,26 @@ class OnnxPoseEstimator:
         return roi_from_alignment_points(kps_px[0], kps_px[1], scale=self._options.roi_scale)
 
     def _landmarks(self, image: np.ndarray, roi: RotatedRect, ts: int) -> PoseResult | None:
-        """Run the landmark model on ``roi``; the result (and the next ROI) or None if absent."""
-        height, width = image.shape[:2]
-        size = _LANDMARK_SIZE_PX
+        """Run the landmark model on ``roi``; the result (and the next ROI) or None if absent.
+
+        Times its three stages (crop, landmark model, post-processing) into ``last_cost``.
+        """
         if not (roi.width_px > 1.0 and math.isfinite(roi.width_px)):
             return None
+        t0 = thread_cpu_ms()
+        self._crop_roi(image, roi)
+        t1 = thread_cpu_ms()
+        outputs = self._landmarker.run(self._lm_outputs, {"input": self._lm_input})
+        t2 = thread_cpu_ms()
+        height, width = image.shape[:2]
+        result = self._read_landmarks(outputs, roi, ts, width, height)
+        self._cost = PoseCost(crop_ms=t1 - t0, detector_ms=self._cost.detector_ms,
+                              landmarks_ms=t2 - t1, post_ms=thread_cpu_ms() - t2)
+        return result
+
+    def _crop_roi(self, image: np.ndarray, roi: RotatedRect) -> None:
+        """Crop ``roi`` from the BGR frame into the model input (RGB, [0, 1])."""
+        size = _LANDMARK_SIZE_PX
         # Tasks' landmark preprocessing keeps ImageToTensor's default border (replicate); only
         # the detector's letterbox is zero-padded. Zero here moves landmarks by up to ~2 % of
         # the frame height whenever the ROI leaves the frame.
@@ -295,7 +339,12 @@ class OnnxPoseEstimator:
         )
         cv2.cvtColor(crop, cv2.COLOR_BGR2RGB, dst=crop)
         np.multiply(crop, np.float32(1.0 / 255.0), out=self._lm_input[0], casting="unsafe")
-        outputs = self._landmarker.run(self._lm_outputs, {"input": self._lm_input})
+
+    def _read_landmarks(self, outputs: list[np.ndarray], roi: RotatedRect, ts: int,
+                        width: int, height: int) -> PoseResult | None:
+        """The pose in the model's outputs for ``roi`` (None below the presence threshold);
+        sets the next frame's ROI."""
+        size = _LANDMARK_SIZE_PX
         presence = float(outputs[1].reshape(-1)[0])
         if not presence >= self._options.min_presence_confidence:
             return None
@@ -327,3 +376,11 @@ class OnnxPoseEstimator:
         if self._options.smooth_landmarks:
             self._smoother.apply(landmarks, world, ts, width, height, self._roi.width_px)
         return PoseResult(ts, landmarks, world, width, height, presence)
+
+
+def _fixed_selection(options: OnnxPoseOptions) -> ModelSelection:
+    """The selection record of an estimator built from options alone (nothing measured)."""
+    return ModelSelection(
+        requested="default", model=variant_of_file(options.landmark_model),
+        landmark_model=options.landmark_model, intra_op_threads=options.intra_op_threads,
+        opencv_threads=-1 if options.opencv_threads is None else options.opencv_threads)

@@ -8,7 +8,8 @@ import numpy as np
 
 from hepvision.vocabulary import PoseLandmark
 
-__all__ = ["NUM_LANDMARKS", "POSE_CONNECTIONS", "BackendInfo", "PoseLandmark", "PoseResult"]
+__all__ = ["NUM_LANDMARKS", "POSE_CONNECTIONS", "BackendInfo", "ModelSelection", "PoseLandmark",
+           "PoseResult", "VariantTiming"]
 
 NUM_LANDMARKS = len(PoseLandmark)
 
@@ -64,6 +65,64 @@ class PoseResult:
 
 
 @dataclass(frozen=True, slots=True)
+class VariantTiming:
+    """One probe of a landmark model at start: median milliseconds per inference.
+
+    Attributes:
+        model: the variant probed (``full-f16``...); threads: its intra-op threads.
+        cpu_ms: process CPU time per inference (all of its threads); wall_ms: wall time.
+        keeps_up: ``wall_ms`` fits the budget of the selection it belongs to.
+    """
+
+    model: str
+    threads: int
+    cpu_ms: float
+    wall_ms: float
+    keeps_up: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ModelSelection:
+    """Which landmark model a backend runs, with how many threads, and why.
+
+    Attributes:
+        requested: what was asked: a variant, ``auto``, or ``default`` (no choice given:
+            the default variant, one thread, nothing measured).
+        model: the variant that runs; landmark_model: its file (its SHA-256 is in
+            :attr:`BackendInfo.model_sha256`).
+        intra_op_threads: ONNX Runtime intra-op threads of its sessions (0: the backend does
+            not say, e.g. MediaPipe Tasks).
+        opencv_threads: OpenCV's thread count the backend set (-1: left as it was).
+        source_fps: the frame rate the choice had to keep up with.
+        budget_ms: the wall time per inference that keeps up (a share of the frame interval).
+        keeps_up: whether the chosen model met the budget when probed (False: frames will be
+            dropped at this rate on this machine; nothing cheaper was available).
+        probes: every probe made, in order (empty when nothing was measured).
+    """
+
+    requested: str
+    model: str
+    landmark_model: str
+    intra_op_threads: int
+    opencv_threads: int
+    source_fps: float = 0.0
+    budget_ms: float = 0.0
+    keeps_up: bool = True
+    probes: tuple[VariantTiming, ...] = ()
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-ready, for reports and saved sessions."""
+        return {"requested": self.requested, "model": self.model,
+                "landmark_model": self.landmark_model,
+                "intra_op_threads": self.intra_op_threads,
+                "opencv_threads": self.opencv_threads, "source_fps": round(self.source_fps, 3),
+                "budget_ms": round(self.budget_ms, 2), "keeps_up": self.keeps_up,
+                "probes": [{"model": p.model, "threads": p.threads, "cpu_ms": round(p.cpu_ms, 2),
+                            "wall_ms": round(p.wall_ms, 2), "keeps_up": p.keeps_up}
+                           for p in self.probes]}
+
+
+@dataclass(frozen=True, slots=True)
 class BackendInfo:
     """What produced a stream of pose results, recorded in every report.
 
@@ -71,7 +130,10 @@ class BackendInfo:
         name: backend name, e.g. ``"onnx"``, ``"mediapipe"``, ``"replay"``.
         model_sha256: mapping of model file name to SHA-256 hex digest (empty for replay
             unless the recording says which models made it).
+        selection: the landmark model variant and threads the backend runs, and how they
+            were chosen (None for a backend without a choice, e.g. a replay).
     """
 
     name: str
     model_sha256: dict[str, str]
+    selection: ModelSelection | None = None
