@@ -7,6 +7,7 @@ import logging
 import sys
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -14,6 +15,7 @@ if TYPE_CHECKING:
     from hepvision.live.flow import ExercisePlan
     from hepvision.wire.prescription import Prescription
 
+from hepvision.pose.variants import MODEL_CHOICES, MODEL_HELP
 from hepvision.vocabulary import MODEL_BACKENDS
 
 log = logging.getLogger(__name__)
@@ -50,6 +52,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                       "session runs the whole program")
     p.add_argument("--backend", choices=MODEL_BACKENDS, default="onnx",
                    help="pose backend (default onnx)")
+    p.add_argument("--model", choices=MODEL_CHOICES, default="auto",
+                   help=MODEL_HELP)
     p.add_argument("--sets", type=int, metavar="N", help="sets (default: the template's)")
     p.add_argument("--reps", type=int, metavar="N",
                    help="reps per set, 0 = open-ended (default: the template's)")
@@ -67,6 +71,7 @@ def run(args: argparse.Namespace) -> int:
     from hepvision.app.main import is_loopback
     from hepvision.cli.live import _default_out, _enqueue
     from hepvision.errors import HepvisionError
+    from hepvision.pose.factory import create_estimator
 
     # Only an explicit --host can name a non-loopback address (the default is loopback).
     host = args.host or DEFAULT_HOST
@@ -83,7 +88,9 @@ def run(args: argparse.Namespace) -> int:
                            prescription_version=offer.prescription_version,
                            prescription=offer.prescription, exercise_ids=offer.exercise_ids,
                            sets=args.sets, reps=args.reps, rest_s=args.rest,
-                           backend=args.backend, on_saved=_enqueue, allow_remote=remote)
+                           backend=args.backend, on_saved=_enqueue, allow_remote=remote,
+                           estimator_factory=partial(create_estimator, args.backend,
+                                                     model=args.model))
     app = create_app(settings)
     shown = f"[{host}]" if ":" in host else host
     print(f"hepvision app: open http://{shown}:{args.port}/ "

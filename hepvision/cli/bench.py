@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from hepvision.pose.variants import MODEL_CHOICES, MODEL_HELP
 from hepvision.vocabulary import BACKENDS, MODEL_BACKENDS
 
 
@@ -22,6 +23,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     s.add_argument("video", metavar="VIDEO", help="video file or image folder")
     s.add_argument("--backend", choices=MODEL_BACKENDS, default="onnx")
+    s.add_argument("--model", choices=MODEL_CHOICES, default="auto",
+                   help=MODEL_HELP)
     s.add_argument("--exercise", default="squat", metavar="ID",
                    help="template driving the after-pose stage (default: squat)")
     s.add_argument("--max-frames", type=int, metavar="N", help="stop after N frames")
@@ -79,7 +82,8 @@ def run_speed(args: argparse.Namespace) -> int:
     from hepvision.evaluation.speed import format_speed_table, measure_speed
     from hepvision.session.report import write_json
 
-    result = measure_speed(args.video, backend=args.backend, exercise_id=args.exercise,
+    result = measure_speed(args.video, backend=args.backend, model=args.model,
+                           exercise_id=args.exercise,
                            max_frames=args.max_frames, warmup=args.warmup)
     print(format_speed_table(result))
     if args.out:

@@ -9,6 +9,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from hepvision.pose.variants import MODEL_CHOICES, MODEL_HELP
 from hepvision.vocabulary import BACKENDS, PoseBackend
 
 if TYPE_CHECKING:
@@ -41,6 +42,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                      help="a clip (or a folder of images) played as if it were the camera")
     p.add_argument("--backend", choices=BACKENDS, default="onnx",
                    help="pose backend (default onnx; replay needs --video and --landmarks)")
+    p.add_argument("--model", choices=MODEL_CHOICES, default="auto",
+                   help=MODEL_HELP)
     p.add_argument("--landmarks", type=Path, metavar="file.npz",
                    help="with --backend replay: the recording to serve for --video's frames")
     p.add_argument("--sets", type=int, metavar="N",
@@ -79,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
                           show_window=not args.no_window,
                           realtime=args.realtime or not args.no_window,
                           pain_before=args.pain_before, pain_after=args.pain_after,
-                          screenshot=args.screenshot,
+                          screenshot=args.screenshot, model=args.model,
                           prescription_version=program.prescription_version)
     record = saved_session(run_live(program.plans, options))
     out = args.out or _default_out(record["session_id"])

@@ -11,6 +11,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from hepvision.pose.variants import MODEL_CHOICES, MODEL_HELP
 from hepvision.vocabulary import BACKENDS
 
 if TYPE_CHECKING:
@@ -37,6 +38,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
                    "the prescription version")
     p.add_argument("--backend", choices=BACKENDS, default="onnx",
                    help="pose backend (default: onnx)")
+    p.add_argument("--model", choices=MODEL_CHOICES, default="auto",
+                   help=MODEL_HELP)
     p.add_argument("--out", type=Path, metavar="report.json",
                    help="write the report here (default: print it to standard output)")
     p.add_argument("--save-landmarks", type=Path, metavar="file.npz",
@@ -74,7 +77,7 @@ def run_track(args: argparse.Namespace) -> int:
                                synced_prescription(), date.today())
     options = TrackOptions(exercise=program.plans[0].template, backend=args.backend,
                            save_landmarks=args.save_landmarks, landmarks=args.landmarks,
-                           max_frames=args.max_frames,
+                           max_frames=args.max_frames, model=args.model,
                            prescription_version=program.prescription_version)
     with _progress_bar(enabled=not args.no_progress) as progress:
         record = track(args.video, options, progress)

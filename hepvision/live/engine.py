@@ -17,6 +17,7 @@ import numpy as np
 from hepvision.analysis import FrameFeedback
 from hepvision.capture.frames import Frame
 from hepvision.pose.base import PoseEstimator
+from hepvision.pose.cost import CostMeter, StageTimed, thread_cpu_ms
 from hepvision.pose.types import PoseResult
 from hepvision.session.record import RunTimings
 
@@ -47,6 +48,7 @@ class LiveStats:
     latencies_ms: list[float] = field(default_factory=list)
     started_s: float | None = None
     last_s: float | None = None
+    cpu: CostMeter = field(default_factory=CostMeter)
 
     def record(self, latency_ms: float, now_s: float) -> None:
         if self.started_s is None:
@@ -69,7 +71,7 @@ class LiveStats:
         """The run's speed figures for its session record."""
         return RunTimings(processed_frames=self.processed, processing_fps=self.processed_fps,
                           dropped_frames=self.dropped, latency_ms_median=self.latency_ms(50),
-                          latency_ms_p95=self.latency_ms(95))
+                          latency_ms_p95=self.latency_ms(95), cpu=self.cpu.summary())
 
 
 class LiveEngine:
@@ -83,6 +85,7 @@ class LiveEngine:
         self.estimator = estimator
         self.stats = LiveStats()
         self._last_ts: int | None = None
+        self._staged = estimator if isinstance(estimator, StageTimed) else None
 
     def process(self, frame: Frame, analyse: Callable[[PoseResult], FrameFeedback],
                 captured_s: float | None = None) -> LiveUpdate | None:
@@ -93,7 +96,10 @@ class LiveEngine:
         self._last_ts = frame.timestamp_ms
         captured = time.monotonic() if captured_s is None else captured_s
         pose = self.estimator.estimate(frame)
+        cpu_ms = thread_cpu_ms()
         feedback = analyse(pose)
+        self.stats.cpu.frame(self._staged.last_cost if self._staged is not None else None,
+                             thread_cpu_ms() - cpu_ms)
         now = time.monotonic()
         latency = (now - captured) * 1000.0
         self.stats.record(latency, now)

@@ -50,6 +50,8 @@ class LiveOptions:
     the pain ratings come from ``pain_before``/``pain_after`` and are skipped when None.
     ``landmarks``: with the ``replay`` backend, the recording that serves the clip's frames.
     ``prescription_version``: the prescription version the plans follow (None: none).
+    ``model``: the landmark model variant or ``auto`` (chosen at start by measurement at the
+    source's frame rate); None runs the backend's default without measuring.
     """
 
     camera: int | None = None
@@ -62,6 +64,7 @@ class LiveOptions:
     pain_after: int | None = None
     screenshot: Path | None = None
     prescription_version: int | None = None
+    model: str | None = None
 
 
 class Front(Protocol):
@@ -99,7 +102,8 @@ def run_live(plans: tuple[ExercisePlan, ...], options: LiveOptions,
     """
     clock = MediaClock()
     source = _open(options)
-    with source, create_estimator(options.backend, recording=options.landmarks) as estimator:
+    with source, create_estimator(options.backend, recording=options.landmarks,
+                                  model=options.model, source_fps=source.fps) as estimator:
         if options.video is not None and not options.realtime:
             feed: FrameFeed = EveryFrame(_clocked(source, clock))
             flow = flow or SessionFlow(plans, clock=clock)
@@ -111,6 +115,7 @@ def run_live(plans: tuple[ExercisePlan, ...], options: LiveOptions,
             flow = flow or SessionFlow(plans)
         session = LiveSession(flow, estimator,
                               prescription_version=options.prescription_version)
+        session.engine.stats.cpu.decode = source.decode  # decoding CPU, on its own thread
         front: Front = (_Window(options.screenshot) if options.show_window
                         else Headless(options.pain_before, options.pain_after))
         try:

@@ -47,7 +47,7 @@ class LiveSession:
         self._context = RunContext(backend=info.name, model_sha256=dict(info.model_sha256),
                                    prescription_version=prescription_version,
                                    app_version=__version__, max_frames=max_frames,
-                                   threaded_decode=threaded_decode)
+                                   threaded_decode=threaded_decode, pose_model=info.selection)
         self._record: SessionRecord | None = None
 
     @property

@@ -15,6 +15,7 @@ import numpy as np
 
 from hepvision.capture.prefetch import TimedFrame, prefetched
 from hepvision.pose.base import PoseEstimator
+from hepvision.pose.cost import CostMeter, CpuTimings, DecodeClock, StageTimed, thread_cpu_ms
 from hepvision.pose.types import PoseResult
 
 
@@ -63,10 +64,12 @@ class StageTimings:
 
 @dataclass(frozen=True, slots=True)
 class PoseRun:
-    """Pose results of a whole run with their stage timings."""
+    """Pose results of a whole run with their stage timings (wall) and CPU figures (None
+    for a replay, or under two frames)."""
 
     results: tuple[PoseResult, ...]
     timings: StageTimings
+    cpu: CpuTimings | None = None
 
 
 def run_frames(
@@ -74,18 +77,25 @@ def run_frames(
     estimator: PoseEstimator,
     after_pose: Callable[[PoseResult], object] | None = None,
     on_frame: Callable[[int], None] | None = None,
+    cpu_warmup: int = 1,
 ) -> PoseRun:
-    """Estimate the pose in every frame and feed each result to ``after_pose``."""
+    """Estimate the pose in every frame and feed each result to ``after_pose``; the CPU
+    figures leave out the first ``cpu_warmup`` frames."""
     results: list[PoseResult] = []
     decode, pose, after = [], [], []
+    decoded = DecodeClock()
+    meter = CostMeter(decode=decoded, warmup_frames=cpu_warmup)
+    staged = estimator if isinstance(estimator, StageTimed) else None
     start = time.perf_counter()
     for item in frames:
+        decoded.add(item.decode_cpu_ms)
         t0 = time.perf_counter()
         result = estimator.estimate(item.frame)
-        t1 = time.perf_counter()
+        t1, c1 = time.perf_counter(), thread_cpu_ms()
         if after_pose is not None:
             after_pose(result)
         t2 = time.perf_counter()
+        meter.frame(staged.last_cost if staged is not None else None, thread_cpu_ms() - c1)
         results.append(result)
         decode.append(item.decode_ms)
         pose.append((t1 - t0) * 1000.0)
@@ -94,7 +104,7 @@ def run_frames(
             on_frame(len(results))
     wall = time.perf_counter() - start
     timings = StageTimings(np.asarray(decode), np.asarray(pose), np.asarray(after), wall)
-    return PoseRun(tuple(results), timings)
+    return PoseRun(tuple(results), timings, meter.summary())
 
 
 def run_results(

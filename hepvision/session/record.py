@@ -28,6 +28,8 @@ from enum import StrEnum
 
 from hepvision import __version__
 from hepvision.analysis.records import ExerciseAnalysis, Repetition
+from hepvision.pose.cost import CpuTimings
+from hepvision.pose.types import ModelSelection
 from hepvision.session.offline import StageTimings
 from hepvision.templates import ExerciseTemplate
 from hepvision.vocabulary import DEFAULT_PAIN_STOP_NRS
@@ -131,6 +133,8 @@ class RunContext:
         app_version: hepvision's version.
         max_frames: a frame limit given to the run (``track --max-frames``), else None.
         threaded_decode: frames were decoded on a reader thread (``track``).
+        pose_model: the landmark model variant and threads the backend ran, and how they were
+            chosen (None for a backend without a choice, e.g. a replay).
     """
 
     backend: str
@@ -139,6 +143,7 @@ class RunContext:
     app_version: str = __version__
     max_frames: int | None = None
     threaded_decode: bool = True
+    pose_model: ModelSelection | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,6 +183,8 @@ class RunTimings:
         dropped_frames: camera frames skipped because the pipeline was busy (live only).
         latency_ms_median, latency_ms_p95: capture-to-feedback time (live only, else 0).
         stages: per-stage wall times of an offline run (None for live runs).
+        cpu: CPU time per frame by stage, cores used and resident memory (None when fewer
+            than two frames were processed).
     """
 
     processed_frames: int
@@ -186,6 +193,7 @@ class RunTimings:
     latency_ms_median: float = 0.0
     latency_ms_p95: float = 0.0
     stages: StageTimings | None = None
+    cpu: CpuTimings | None = None
 
 
 @dataclass(frozen=True, slots=True)

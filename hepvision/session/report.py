@@ -13,6 +13,8 @@ Stable contract (other tools read it); fields may be added, never renamed or rem
     frames_with_pose  frames in which a person was found
     duration_s        media duration covered by the frames
     processing_fps    frames processed per second of wall time
+    cpu               CPU ms per frame by stage, cores, resident memory (null under 2 frames)
+    pose_model        landmark model variant, threads and how they were chosen (null: none)
     versions          package version, model SHA-256s, template id and SHA-256
     session_id        the session's id (the upload record's, when it is queued)
     prescription_version  the therapist's prescription version it followed, or null
@@ -58,6 +60,8 @@ def track_report(record: SessionRecord) -> dict[str, Any]:
         "duration_s": round(media.duration_ms / 1000.0, 3),
         "processing_fps": round(timings.processing_fps, 2),
         "stage_ms": timings.stages.summary() if timings.stages is not None else {},
+        "cpu": timings.cpu.to_dict() if timings.cpu is not None else None,
+        "pose_model": ctx.pose_model.to_dict() if ctx.pose_model is not None else None,
         "source": {"path": source.path, "kind": source.kind, "fps": round(source.fps, 3),
                    "width_px": source.width_px, "height_px": source.height_px},
         "backend": ctx.backend,

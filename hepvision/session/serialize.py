@@ -22,7 +22,7 @@ from hepvision.wire import session as wire
 
 #: Local figures a saved live session adds to the upload record (never uploaded).
 LOCAL_FIELDS = ("reps", "processed_fps", "dropped_frames", "latency_ms_median",
-                "latency_ms_p95", "processed_frames")
+                "latency_ms_p95", "processed_frames", "cpu", "pose_model")
 
 _SIDES: dict[str, wire.Side] = {"left": "left", "right": "right", "both": "both"}
 _SOURCES: dict[str, wire.ReadingSource] = {"image": "image", "world": "world",
@@ -56,6 +56,9 @@ def saved_session(record: SessionRecord) -> dict[str, Any]:
         "dropped_frames": t.dropped_frames,
         "latency_ms_median": round(t.latency_ms_median, 2),
         "latency_ms_p95": round(t.latency_ms_p95, 2),
+        "cpu": t.cpu.to_dict() if t.cpu is not None else None,
+        "pose_model": (record.context.pose_model.to_dict()
+                       if record.context.pose_model is not None else None),
     })
     return saved
 

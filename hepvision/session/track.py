@@ -44,6 +44,8 @@ class TrackOptions:
 
     ``exercise``: a template id, or a template (e.g. with a patient's overrides applied).
     ``prescription_version``: the prescription version the template follows (None: none).
+    ``model``: the landmark model variant or ``auto`` (see ``create_estimator``; None: the
+    backend's default, nothing measured).
     """
 
     exercise: str | ExerciseTemplate
@@ -53,6 +55,7 @@ class TrackOptions:
     max_frames: int | None = None
     threaded_decode: bool = True
     prescription_version: int | None = None
+    model: str | None = None
 
     def template(self) -> ExerciseTemplate:
         if isinstance(self.exercise, ExerciseTemplate):
@@ -87,7 +90,8 @@ def track(source_spec: str | Path, options: TrackOptions,
         raise HepvisionError("--backend replay needs a .npz recording as VIDEO, "
                              "or --landmarks FILE.npz recorded from this video")
     with open_source(source_spec, max_frames=options.max_frames) as src:
-        estimator = create_estimator(backend, recording=options.landmarks)
+        estimator = create_estimator(backend, recording=options.landmarks,
+                                     model=options.model, source_fps=src.fps)
         with estimator:
             session = _session(plan, estimator, options)
             run = run_frames(video_frames(src, threaded=options.threaded_decode),
@@ -132,7 +136,8 @@ def _finish(session: LiveSession, run: PoseRun, source: SourceInfo,
     media = MediaInfo(source, len(run.results), sum(1 for r in run.results if r.detected),
                       _duration_ms(run, source.fps))
     timings = RunTimings(processed_frames=run.timings.frames,
-                         processing_fps=run.timings.pipeline_fps, stages=run.timings)
+                         processing_fps=run.timings.pipeline_fps, stages=run.timings,
+                         cpu=run.cpu)
     ended_at = session.flow.started_at + timedelta(milliseconds=media.duration_ms)
     return session.finish("source ended", timings=timings, media=media, ended_at=ended_at)
 
