@@ -125,7 +125,7 @@ def test_missed_sessions_acknowledged_then_back_after_new_missed_days(client):
 
 
 def _row(day: date, best: float, key: str = "s1") -> AlertRow:
-    return AlertRow(uuid.uuid5(uuid.NAMESPACE_OID, f"{key}{day}"), day, _at(day), 1, 1,
+    return AlertRow(str(uuid.uuid5(uuid.NAMESPACE_OID, f"{key}{day}")), day, 1, 1,
                     "squat", "knee_flexion", best, 0)
 
 
@@ -137,7 +137,7 @@ def test_rom_drop_occurrence_starts_with_the_run_and_recurs_after_a_break():
 
     def rom_alerts(day: date, acks: dict) -> list:
         found = evaluate([r for r in rows if r.day <= day], today=day, zone=UTC_ZONE,
-                         rules=rules, last_day=day, created_day=d0)
+                         rules=rules, last_day=day, created_day=d0, received={})
         return [a for a in with_acks(found, acks) if a.kind == "rom_drop"]
 
     first_day = next(d0 + timedelta(days=k) for k in range(24)

@@ -20,7 +20,7 @@ alert is acknowledged when the newest acknowledgement of its kind and subject wa
 after its occurrence began. When the condition recurs (a new painful session, a ROM drop
 after days without one, missed days after a session) the alert is back.
 
-:func:`alerts_for` answers for many patients in five queries, whatever their number.
+:func:`alerts_for` answers for many patients in six queries, whatever their number.
 """
 
 from __future__ import annotations
@@ -28,12 +28,12 @@ from __future__ import annotations
 import statistics
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import String, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from hepvision.server.data import audit
@@ -66,11 +66,13 @@ Key = tuple[str, str]
 
 @dataclass(frozen=True, slots=True)
 class AlertRow:
-    """One exercise of one session, as the rules read it."""
+    """One exercise of one session (or a session without exercises), as the rules read it.
 
-    session_id: uuid.UUID
+    ``session_key``: the session id as text (any spelling ``uuid.UUID`` reads).
+    """
+
+    session_key: str
     day: date
-    received_at: datetime
     pain_before: int | None
     pain_after: int | None
     exercise_id: str
@@ -81,6 +83,14 @@ class AlertRow:
     @property
     def worst_pain(self) -> int:
         return max(p for p in (self.pain_before, self.pain_after, -1) if p is not None)
+
+
+def event_sessions(rows: Sequence[AlertRow], today: date, rules: AlertRules) -> set[str]:
+    """The sessions an event alert (pain, stop finding) would name: those whose receipt time
+    :func:`evaluate` needs."""
+    first = today - timedelta(days=ALERT_WINDOW_DAYS - 1)
+    return {r.session_key for r in rows if first <= r.day <= today
+            and (r.worst_pain >= rules.pain_stop_nrs or r.findings_stop)}
 
 
 def rom_drops(this_week: dict[Key, list[float]], last_week: dict[Key, list[float]],
@@ -104,36 +114,38 @@ def _local_midnight(day: date, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, time.min, zone).astimezone(UTC)
 
 
-def _event_alerts(rows: Sequence[AlertRow], today: date, rules: AlertRules) -> list[Alert]:
+def _event_alerts(rows: Sequence[AlertRow], today: date, rules: AlertRules,
+                  received: Mapping[str, datetime]) -> list[Alert]:
     first = today - timedelta(days=ALERT_WINDOW_DAYS - 1)
-    painful: dict[uuid.UUID, AlertRow] = {}
+    painful: dict[str, AlertRow] = {}
     stops: dict[str, list[AlertRow]] = defaultdict(list)
     for r in rows:
         if not first <= r.day <= today:
             continue
         if r.worst_pain >= rules.pain_stop_nrs:
-            painful[r.session_id] = r
+            painful[r.session_key] = r
         if r.findings_stop:
             stops[r.exercise_id].append(r)
     found = []
     if painful:
-        newest = max(painful.values(), key=lambda r: (r.received_at, r.day))
+        newest = max(painful.values(), key=lambda r: (received[r.session_key], r.day))
         worst = max(r.worst_pain for r in painful.values())
         n = len(painful)
         found.append(Alert(
             kind="pain", severity="high" if worst >= 9 else "warning", day=newest.day,
-            since=newest.received_at, session_id=newest.session_id,
+            since=received[newest.session_key], session_id=uuid.UUID(newest.session_key),
             value=float(newest.worst_pain),
             message=f"pain {newest.worst_pain}/10 reported (stop {rules.pain_stop_nrs}); "
                     f"{n} session{'s' if n != 1 else ''} at or above the stop in "
                     f"{ALERT_WINDOW_DAYS} days"))
     for exercise_id, hits in sorted(stops.items()):
-        newest = max(hits, key=lambda r: (r.received_at, r.day))
+        newest = max(hits, key=lambda r: (received[r.session_key], r.day))
         total = sum(r.findings_stop for r in hits)
         found.append(Alert(
             kind="stop_finding", subject=exercise_id, severity="high", day=newest.day,
-            since=newest.received_at, session_id=newest.session_id, exercise_id=exercise_id,
-            value=float(total), message=f"{total} stop finding(s) in {exercise_id}"))
+            since=received[newest.session_key], session_id=uuid.UUID(newest.session_key),
+            exercise_id=exercise_id, value=float(total),
+            message=f"{total} stop finding(s) in {exercise_id}"))
     return found
 
 
@@ -185,9 +197,13 @@ def missed_alert(last_day: date | None, created_day: date, today: date, zone: Zo
 
 
 def evaluate(rows: Sequence[AlertRow], *, today: date, zone: ZoneInfo, rules: AlertRules,
-             last_day: date | None, created_day: date) -> list[Alert]:
-    """Every alert of one patient on ``today`` (acknowledged or not), by day and kind."""
-    found = _event_alerts(rows, today, rules) + _rom_alerts(rows, today, zone, rules)
+             last_day: date | None, created_day: date,
+             received: Mapping[str, datetime]) -> list[Alert]:
+    """Every alert of one patient on ``today`` (acknowledged or not), by day and kind.
+
+    ``received``: when each session of :func:`event_sessions` reached the server."""
+    found = (_event_alerts(rows, today, rules, received)
+             + _rom_alerts(rows, today, zone, rules))
     missed = missed_alert(last_day, created_day, today, zone, rules.missed_days)
     if missed is not None:
         found.append(missed)
@@ -211,18 +227,28 @@ def with_acks(found: Sequence[Alert], acks: dict[Key, AlertAck]) -> list[Alert]:
 
 
 def _rows(db: Session, ids: list[int], lo: datetime) -> dict[int, list[AlertRow]]:
+    # Core rows, the id read as text: ~16k rows for 200 patients, parsed only where needed.
     out: dict[int, list[AlertRow]] = defaultdict(list)
-    for r in db.execute(
-            select(ExerciseSession.patient_id, ExerciseSession.id, ExerciseSession.day,
-                   ExerciseSession.received_at, ExerciseSession.pain_before,
-                   ExerciseSession.pain_after, SessionExercise.exercise_id,
-                   SessionExercise.angle_name, SessionExercise.rom_best_deg,
-                   SessionExercise.findings_stop)
-            .outerjoin(SessionExercise, SessionExercise.session_id == ExerciseSession.id)
-            .where(ExerciseSession.patient_id.in_(ids), ExerciseSession.started_at >= lo)):
-        out[r[0]].append(AlertRow(r[1], r[2], r[3], r[4], r[5], r[6] or "", r[7] or "", r[8],
-                                  r[9] or 0))
+    query = (select(ExerciseSession.patient_id, type_coerce(ExerciseSession.id, String),
+                    ExerciseSession.day, ExerciseSession.pain_before, ExerciseSession.pain_after,
+                    SessionExercise.exercise_id, SessionExercise.angle_name,
+                    SessionExercise.rom_best_deg, SessionExercise.findings_stop)
+             .outerjoin(SessionExercise, SessionExercise.session_id == ExerciseSession.id)
+             .where(ExerciseSession.patient_id.in_(ids), ExerciseSession.started_at >= lo))
+    for r in db.connection().execute(query):
+        out[r[0]].append(AlertRow(str(r[1]), r[2], r[3], r[4], r[5] or "", r[6] or "", r[7],
+                                  r[8] or 0))
     return out
+
+
+def _received(db: Session, keys: set[str]) -> dict[str, datetime]:
+    """When each session in ``keys`` reached the server (keyed as given)."""
+    ids = {uuid.UUID(k): k for k in keys}
+    if not ids:
+        return {}
+    return {ids[sid]: at for sid, at in db.execute(
+        select(ExerciseSession.id, ExerciseSession.received_at)
+        .where(ExerciseSession.id.in_(list(ids))))}
 
 
 def _latest_acks(db: Session, ids: list[int]) -> dict[int, dict[Key, AlertAck]]:
@@ -250,17 +276,19 @@ def alerts_for(db: Session, patients: Sequence[Patient], defaults: AlertDefaults
         .where(ExerciseSession.patient_id.in_(ids)).group_by(ExerciseSession.patient_id))}
     acks = _latest_acks(db, ids)
     prescribed = current_prescriptions(db, ids)
+    rules = {p.id: rules_of(p, prescribed.get(p.id), defaults)[0] for p in patients}
+    mine = {p.id: [r for r in rows.get(p.id, []) if r.day <= days[p.id]] for p in patients}
+    received = _received(db, {k for p in patients
+                              for k in event_sessions(mine[p.id], days[p.id], rules[p.id])})
     out = {}
     for p in patients:
         zone, t = zones[p.id], days[p.id]
-        rules = rules_of(p, prescribed.get(p.id), defaults)[0]
-        mine = [r for r in rows.get(p.id, []) if r.day <= t]
         last_at = last.get(p.id)
         last_day = last_at.astimezone(zone).date() if last_at is not None else None
         if last_day is not None and last_day > t:  # evaluating a past day
-            last_day = max((r.day for r in mine), default=None)
-        found = evaluate(mine, today=t, zone=zone, rules=rules, last_day=last_day,
-                         created_day=p.created_at.astimezone(zone).date())
+            last_day = max((r.day for r in mine[p.id]), default=None)
+        found = evaluate(mine[p.id], today=t, zone=zone, rules=rules[p.id], last_day=last_day,
+                         created_day=p.created_at.astimezone(zone).date(), received=received)
         out[p.id] = with_acks(found, acks.get(p.id, {}))
     return out
 
