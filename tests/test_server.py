@@ -298,6 +298,35 @@ def test_upload_is_idempotent(client):
     assert stored.status_code == 200 and stored.json()["exercises"][0]["sets"][0]["reps"] == 5
 
 
+def test_a_retry_of_a_record_stored_before_a_schema_addition_is_not_a_conflict(client):
+    # A device queued this session before the wire schema gained optional fields; the server
+    # stored it (full dump, old digest). The retry after the upgrade parses with the new
+    # defaults: the same session, so it is answered as already stored.
+    t = make_therapist(client, "a@clinic.example")
+    p = make_patient(client, t)
+    record = example_session_record()
+    assert upload(client, p, record).status_code == 201
+    with client.app.state.sessionmaker() as db:
+        row = db.get(ExerciseSession, uuid.UUID(record["session_id"]))
+        old = copy.deepcopy(row.record)
+        for exercise in old["exercises"]:
+            exercise.pop("count_check", None)
+            for s in exercise["sets"]:
+                s.pop("count_check", None)
+                for rep in s["repetitions"]:
+                    for key in ("sides", "source", "confidence", "counted_by"):
+                        rep.pop(key, None)
+        row.record = old
+        row.record_digest = "0" * 64  # what the older server computed
+        db.commit()
+    again = upload(client, p, record)
+    assert again.status_code == 200 and again.json()["created"] is False
+    changed = copy.deepcopy(record)
+    changed["pain_after"] = 9
+    assert upload(client, p, changed).status_code == 409
+    assert count(client, ExerciseSession) == 1
+
+
 def test_same_id_with_other_content_is_a_conflict(client):
     t = make_therapist(client, "a@clinic.example")
     p = make_patient(client, t)

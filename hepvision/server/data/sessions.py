@@ -7,7 +7,10 @@ import json
 import statistics
 import uuid
 from collections import Counter
+from typing import Any
 from zoneinfo import ZoneInfo
+
+from pydantic import ValidationError
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -42,7 +45,7 @@ def ingest(db: Session, patient: Patient, record: SessionRecord) -> bool:
     content, is a :class:`ConflictError`; nothing is written then.
     """
     digest = record_digest(record)
-    existing = _existing(db, record.session_id, patient.id, digest)
+    existing = _existing(db, record, patient.id, digest)
     if existing is not None:
         return False
     if record.prescription_version is not None and not prescriptions.exists(
@@ -71,20 +74,33 @@ def ingest(db: Session, patient: Patient, record: SessionRecord) -> bool:
     except IntegrityError:
         # A concurrent upload of the same id won the race: answer like a retry.
         db.rollback()
-        if _existing(db, record.session_id, patient.id, digest) is None:
+        if _existing(db, record, patient.id, digest) is None:
             raise
         return False
     return True
 
 
-def _existing(db: Session, session_id: uuid.UUID, patient_id: int,
+def _existing(db: Session, record: SessionRecord, patient_id: int,
               digest: str) -> ExerciseSession | None:
-    row = db.scalar(select(ExerciseSession).where(ExerciseSession.id == session_id))
+    row = db.scalar(select(ExerciseSession).where(ExerciseSession.id == record.session_id))
     if row is None:
         return None
-    if row.patient_id != patient_id or row.record_digest != digest:
+    if row.patient_id != patient_id or (row.record_digest != digest
+                                        and not _same_record(row.record, record)):
         raise ConflictError("this session id is already stored with different content")
     return row
+
+
+def _same_record(stored: dict[str, Any], record: SessionRecord) -> bool:
+    """True when ``stored`` (a record kept by an earlier server version) and ``record`` say
+    the same thing under today's schema: fields added since then take their defaults, so a
+    device retrying an upload from before a schema addition is a retry, not a conflict."""
+    try:
+        before = SessionRecord.model_validate(stored)
+    except ValidationError:
+        return False
+    return before.model_dump(mode="json", exclude_defaults=True) == \
+        record.model_dump(mode="json", exclude_defaults=True)
 
 
 def _summary(exercise: ExerciseRecord, position: int, record: SessionRecord, patient_id: int,
