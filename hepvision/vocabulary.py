@@ -316,3 +316,19 @@ class PoseBackend(StrEnum):
 MODEL_BACKENDS: tuple[str, ...] = (PoseBackend.ONNX.value, PoseBackend.MEDIAPIPE.value)
 #: Every backend (the ``--backend`` choices of ``track``).
 BACKENDS: tuple[str, ...] = tuple(b.value for b in PoseBackend)
+
+
+class PoseModel(StrEnum):
+    """A landmark model choice (``--model``): a BlazePose variant, or ``auto`` (the most
+    accurate bundled variant that keeps up, chosen by measurement at start; see
+    :mod:`hepvision.pose.variants`)."""
+
+    AUTO = "auto"
+    LITE = "lite"
+    FULL = "full"
+    HEAVY = "heavy"
+    FULL_F16 = "full-f16"
+
+
+#: The ``--model`` choices.
+MODEL_CHOICES: tuple[str, ...] = tuple(m.value for m in PoseModel)

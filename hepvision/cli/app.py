@@ -15,7 +15,8 @@ if TYPE_CHECKING:
     from hepvision.live.flow import ExercisePlan
     from hepvision.wire.prescription import Prescription
 
-from hepvision.pose.variants import MODEL_CHOICES, MODEL_HELP
+from hepvision.cli.options import MODEL_HELP
+from hepvision.vocabulary import MODEL_CHOICES
 from hepvision.vocabulary import MODEL_BACKENDS
 
 log = logging.getLogger(__name__)

@@ -6,7 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from hepvision.pose.variants import MODEL_CHOICES, MODEL_HELP
+from hepvision.cli.options import MODEL_HELP
+from hepvision.vocabulary import MODEL_CHOICES
 from hepvision.vocabulary import BACKENDS, MODEL_BACKENDS
 
 

@@ -9,7 +9,8 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hepvision.pose.variants import MODEL_CHOICES, MODEL_HELP
+from hepvision.cli.options import MODEL_HELP
+from hepvision.vocabulary import MODEL_CHOICES
 from hepvision.vocabulary import BACKENDS, PoseBackend
 
 if TYPE_CHECKING:

@@ -11,7 +11,8 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hepvision.pose.variants import MODEL_CHOICES, MODEL_HELP
+from hepvision.cli.options import MODEL_HELP
+from hepvision.vocabulary import MODEL_CHOICES
 from hepvision.vocabulary import BACKENDS
 
 if TYPE_CHECKING:

@@ -17,19 +17,9 @@ landmarks the cheaper one, so it never picks ``full`` over ``full-f16``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 
 from hepvision.errors import ModelError
-
-
-class PoseModel(StrEnum):
-    """A landmark model choice: a variant, or ``auto`` (chosen by measurement at start)."""
-
-    AUTO = "auto"
-    LITE = "lite"
-    FULL = "full"
-    HEAVY = "heavy"
-    FULL_F16 = "full-f16"
+from hepvision.vocabulary import MODEL_CHOICES, PoseModel
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,14 +55,6 @@ VARIANTS: dict[PoseModel, LandmarkVariant] = {
     PoseModel.HEAVY: LandmarkVariant(PoseModel.HEAVY, None, 3, _NOT_IN_WHEEL),
 }
 
-#: The ``--model`` choices.
-MODEL_CHOICES: tuple[str, ...] = tuple(m.value for m in PoseModel)
-#: The ``--model`` help text of every command that takes it.
-MODEL_HELP = ("landmark model: auto (default) picks the most accurate bundled variant that "
-              "keeps up at the source's frame rate, and its threads, from a short measurement "
-              "at start; full-f16 is full without its unused segmentation head (same "
-              "landmarks, less CPU); lite and heavy are not in the mediapipe wheel the models "
-              "come from")
 #: What a run without a choice runs (no measurement: offline evaluation stays deterministic).
 DEFAULT_VARIANT = PoseModel.FULL_F16
 #: What ``auto`` may pick, most accurate first; ``full`` is left out (same landmarks as
