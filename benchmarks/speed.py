@@ -2,9 +2,12 @@
 
 Each shared clip is re-encoded (MPEG-4 part 2, the encoder OpenCV's wheel ships) at both
 sizes into a temporary folder, then measured with the same code as ``hepvision bench speed``:
-decode on a reader thread, pose, everything after pose.
+decode on a reader thread, pose, everything after pose. Columns: wall ms (decode, pose median
+and p95, after pose), pose and pipeline fps, their ratio, then CPU ms per frame (all threads)
+and the cores it would take at 30 fps.
 
-    python benchmarks/speed.py [--backend onnx] [--max-frames 300] [--clips a.mp4 b.mp4]
+    python benchmarks/speed.py [--backend onnx] [--model auto] [--max-frames 300]
+                               [--clips a.mp4 b.mp4]
 
 Prints a table and writes benchmarks/results/speed_<backend>.json.
 """
@@ -45,6 +48,7 @@ def reencode(src: Path, dst: Path, size: tuple[int, int], max_frames: int) -> Pa
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backend", default="onnx", choices=("onnx", "mediapipe"))
+    parser.add_argument("--model", default="auto")
     parser.add_argument("--max-frames", type=int, default=300)
     parser.add_argument("--clips", nargs="*", help="clip names in ../shared/data/videos")
     args = parser.parse_args()
@@ -58,14 +62,16 @@ def main() -> int:
             for w, h in SIZES:
                 video = reencode(clip, Path(tmp) / f"{clip.stem}_{w}x{h}.mp4", (w, h),
                                  args.max_frames)
-                r = measure_speed(video, backend=args.backend)
+                r = measure_speed(video, backend=args.backend, model=args.model)
                 r["clip"] = clip.name
                 rows.append(r)
                 s = r["stages"]
                 print(f"{clip.name:<52}{w}x{h:<6}{s['decode']['median_ms']:>7.2f}"
                       f"{s['pose']['median_ms']:>7.2f}{s['pose']['p95_ms']:>7.2f}"
                       f"{s['after_pose']['median_ms']:>7.3f}{r['pose_fps']:>7.1f}"
-                      f"{r['pipeline_fps']:>7.1f}{r['ratio']:>6.2f}", flush=True)
+                      f"{r['pipeline_fps']:>7.1f}{r['ratio']:>6.2f}"
+                      f"{r['cpu']['cpu_ms_per_frame']:>7.2f}"
+                      f"{r['cpu']['cpu_ms_per_frame'] * 30 / 1000:>6.2f}", flush=True)
     out = ROOT / "benchmarks" / "results" / f"speed_{args.backend}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(rows, indent=2) + "\n")
