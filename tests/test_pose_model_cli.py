@@ -62,3 +62,18 @@ def test_live_session_saves_cpu_and_model_locally_never_uploads_them(
     assert saved["cpu"]["cores"] > 0.0
     assert {"cpu", "pose_model"} <= set(LOCAL_FIELDS)
     assert "cpu" not in wire_part(saved) and "pose_model" not in wire_part(saved)
+
+
+def test_the_command_line_offers_the_models_without_importing_numpy() -> None:
+    """A server-only install has no numpy: building the parser must not need it."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from hepvision.cli.main import build_parser; build_parser(); "
+            "from hepvision.pose.variants import MODEL_CHOICES; "
+            "assert 'numpy' not in sys.modules and 'cv2' not in sys.modules, 'heavy import'; "
+            "print(','.join(MODEL_CHOICES))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "auto,lite,full,heavy,full-f16"
