@@ -38,7 +38,6 @@ from hepvision.live.run import Headless, drive
 from hepvision.live.session import LiveSession
 from hepvision.pose.cost import peak_resident_mb, resident_mb
 from hepvision.pose.factory import create_estimator
-from hepvision.session.serialize import saved_session
 from hepvision.templates import load_template
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -136,17 +135,23 @@ def main() -> int:
         finally:
             feed.stop()
             session.engine.stats.dropped = feed.dropped
-        record = saved_session(session.finish("source ended"))
-    sets_done = [s["reps"] for e in record["exercises"] for s in e["sets"]]
+        # the typed record: a soak may run more sets than an upload allows (20)
+        record = session.finish("source ended")
+    t = record.timings
+    sets_done = [s.analysis.reps for e in record.exercises for s in e.sets]
+    pose_model = record.context.pose_model
     result = {"clip": name, "minutes": args.minutes, "sets_planned": sets,
               "reps_per_set": args.reps, "rest_s": args.rest, "sets_done": len(sets_done),
-              "reps": record["reps"], "reps_per_set_done": sets_done,
-              **{k: record[k] for k in ("processed_frames", "processed_fps", "dropped_frames",
-                                        "latency_ms_median", "latency_ms_p95")},
-              "cpu": record["cpu"], "pose_model": record["pose_model"],
+              "reps": record.total_reps, "reps_per_set_done": sets_done,
+              "processed_frames": t.processed_frames,
+              "processed_fps": round(t.processing_fps, 2), "dropped_frames": t.dropped_frames,
+              "latency_ms_median": round(t.latency_ms_median, 2),
+              "latency_ms_p95": round(t.latency_ms_p95, 2),
+              "cpu": t.cpu.to_dict() if t.cpu is not None else None,
+              "pose_model": pose_model.to_dict() if pose_model is not None else None,
               **memory_figures(sampler.samples), "load_average_end": list(os.getloadavg()),
-              "samples": [[round(t, 1), round(r, 1), round(c, 2)]
-                          for t, r, c in sampler.samples]}
+              "samples": [[round(w, 1), round(r, 1), round(c, 2)]
+                          for w, r, c in sampler.samples]}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps({k: v for k, v in result.items() if k not in ("samples", "cpu",

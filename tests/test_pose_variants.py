@@ -224,3 +224,21 @@ def test_video_source_counts_its_decoding_cpu(tmp_path: Path) -> None:
 def test_mediapipe_backend_refuses_the_onnx_only_slim_file() -> None:
     with pytest.raises(ModelError, match="file of the onnx backend"):
         create_estimator("mediapipe", model="full-f16")
+
+
+def test_bound_run_gives_session_run_s_outputs_in_buffers_reused_every_frame() -> None:
+    from hepvision.pose.onnx_session import BoundRun
+
+    path, _ = verified_model_path(LANDMARK_MODEL, MODELS)
+    session = create_session(path, 1)
+    x = np.empty((1, 256, 256, 3), np.float32)
+    bound = BoundRun(session, "input", x, OUTPUTS)
+    rng = np.random.default_rng(11)
+    first = None
+    for _ in range(2):
+        x[...] = rng.uniform(0.0, 1.0, x.shape)  # the next frame, written in place
+        got = bound.run()
+        want = session.run(OUTPUTS, {"input": x})
+        assert all(np.array_equal(a, b) for a, b in zip(got, want, strict=True))
+        first = first or [id(a) for a in got]
+        assert [id(a) for a in got] == first

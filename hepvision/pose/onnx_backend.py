@@ -44,7 +44,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import cv2
 import numpy as np
@@ -67,6 +66,7 @@ from hepvision.pose.geometry import (
     weighted_nms,
 )
 from hepvision.pose.models import verified_model_path
+from hepvision.pose.onnx_session import BoundRun, create_session
 from hepvision.pose.onnx_smoothing import PoseSmoother
 from hepvision.pose.types import NUM_LANDMARKS, BackendInfo, ModelSelection, PoseResult
 from hepvision.pose.variants import DEFAULT_VARIANT, PoseModel, landmark_file, variant_of_file
@@ -132,27 +132,6 @@ class OnnxPoseOptions:
             raise ValueError(f"intra_op_threads must be >= 0, got {self.intra_op_threads}")
 
 
-def create_session(path: Path, threads: int) -> Any:
-    """An ONNX Runtime CPU session for ``path``."""
-    try:
-        import onnxruntime as ort
-    except ImportError as exc:  # pragma: no cover - onnxruntime is a core dependency
-        raise ModelError("onnxruntime is not installed; install hepvision's dependencies") from exc
-    so = ort.SessionOptions()
-    so.intra_op_num_threads = threads
-    so.inter_op_num_threads = 1
-    so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-    # Spinning worker threads cost 2x when other processes share the cores (measured on 2
-    # cores: 52 ms vs 31 ms per landmark inference under load) and save little when idle.
-    so.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    so.log_severity_level = 3
-    try:
-        return ort.InferenceSession(str(path), sess_options=so, providers=["CPUExecutionProvider"])
-    except Exception as exc:  # onnxruntime raises its own untyped errors
-        raise ModelError(f"cannot load ONNX model {path}: {exc}") from exc
-
-
 class OnnxPoseEstimator:
     """BlazePose full on ONNX Runtime, tracking one person across frames (video mode).
 
@@ -179,6 +158,9 @@ class OnnxPoseEstimator:
         self._lm_outputs = ["landmarks", "pose_flag", "world_landmarks"]
         if opts.refine_with_heatmap:
             self._lm_outputs.append("heatmap")
+        # Every frame runs in the same buffers: the crop, the model input and its outputs.
+        self._crop = np.empty((_LANDMARK_SIZE_PX, _LANDMARK_SIZE_PX, 3), np.uint8)
+        self._lm_run = BoundRun(self._landmarker, "input", self._lm_input, self._lm_outputs)
         self._roi: RotatedRect | None = None
         self._last_timestamp_ms: int | None = None
         self._detector_ran = False
@@ -316,7 +298,7 @@ class OnnxPoseEstimator:
         t0 = thread_cpu_ms()
         self._crop_roi(image, roi)
         t1 = thread_cpu_ms()
-        outputs = self._landmarker.run(self._lm_outputs, {"input": self._lm_input})
+        outputs = self._lm_run.run()
         t2 = thread_cpu_ms()
         height, width = image.shape[:2]
         result = self._read_landmarks(outputs, roi, ts, width, height)
@@ -334,6 +316,7 @@ class OnnxPoseEstimator:
             image,
             crop_matrix(roi, size, size),
             (size, size),
+            dst=self._crop,
             flags=cv2.INTER_LINEAR,
             borderMode=cv2.BORDER_REPLICATE,
         )
@@ -343,7 +326,8 @@ class OnnxPoseEstimator:
     def _read_landmarks(self, outputs: list[np.ndarray], roi: RotatedRect, ts: int,
                         width: int, height: int) -> PoseResult | None:
         """The pose in the model's outputs for ``roi`` (None below the presence threshold);
-        sets the next frame's ROI."""
+        sets the next frame's ROI. ``outputs`` are reused by the next frame: nothing returned
+        may be a view of them."""
         size = _LANDMARK_SIZE_PX
         presence = float(outputs[1].reshape(-1)[0])
         if not presence >= self._options.min_presence_confidence:
