@@ -9,7 +9,6 @@ is ``test_dashboard_browser.py``.
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import statistics
 import time
@@ -20,7 +19,7 @@ from pathlib import Path
 import pytest
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, make_url, text, update
+from sqlalchemy import text, update
 
 from hepvision.server.api.main import API_PREFIX
 from hepvision.server.app import create_app
@@ -32,30 +31,16 @@ from hepvision.server.models import Base, Patient, Prescription
 from hepvision.server.web import WEB_DIR
 from hepvision.server.web.demo_data import KNEE_REHAB, history
 from hepvision.server.web.routes import router as web_router
+from tests.support.databases import BACKENDS, fresh_database
 
 SECRET = "dashboard-test-secret-0123456789abcdef"
 PASSWORD = "correct horse battery"
 TEMPLATES = {"squat", "shoulder_abduction", "bridge"}
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+@pytest.fixture(scope="module", params=BACKENDS)
 def database_url(request, tmp_path_factory):
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'dash.db'}"
-        return
-    url = os.environ.get("HEPVISION_TEST_POSTGRES_URL")
-    if not url:
-        pytest.skip("HEPVISION_TEST_POSTGRES_URL is unset; run "
-                    "'eval \"$(bash .ci/postgres.sh)\"' to test against PostgreSQL")
-    base = make_url(url)
-    name = f"hv_dash_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield base.set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    yield from fresh_database(request.param, tmp_path_factory.mktemp("db"), "hv_dash")
 
 
 @pytest.fixture(scope="module")

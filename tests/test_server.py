@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import copy
 import io
-import os
 import re
 import uuid
 from dataclasses import dataclass
@@ -16,7 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, func, make_url, select, text, update
+from sqlalchemy import func, select, text, update
 
 from hepvision.cli.main import main
 from hepvision.server.api.main import API_PREFIX, PUBLIC_PATHS
@@ -33,6 +32,7 @@ from hepvision.server.models import (
     SessionExercise,
     TransmissionDay,
 )
+from tests.support.databases import BACKENDS, fresh_database
 from tests.support.session_records import example_session_record
 
 SECRET = "test-secret-key-0123456789abcdef"
@@ -40,29 +40,10 @@ TEMPLATES = {"squat", "bridge", "shoulder_abduction", "heel_slide"}
 PASSWORD = "correct horse battery"
 
 
-def _postgres_url() -> str:
-    url = os.environ.get("HEPVISION_TEST_POSTGRES_URL")
-    if not url:
-        pytest.skip("HEPVISION_TEST_POSTGRES_URL is unset; run "
-                    "'eval \"$(bash .ci/postgres.sh)\"' to test against PostgreSQL")
-    return url
-
-
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+@pytest.fixture(scope="module", params=BACKENDS)
 def database_url(request, tmp_path_factory):
     """A fresh, empty database for this test module on each backend."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'server.db'}"
-        return
-    base = make_url(_postgres_url())
-    name = f"hv_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield base.set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    yield from fresh_database(request.param, tmp_path_factory.mktemp("db"), "hv_test")
 
 
 def test_settings(database_url: str, **overrides) -> Settings:
