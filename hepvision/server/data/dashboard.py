@@ -230,6 +230,24 @@ class SessionLine:
     exercises: tuple[ExerciseLine, ...]
 
 
+#: A ROM series' key: (exercise id, angle name, side or None for a two-sided reading).
+RomKey = tuple[str, str, str | None]
+
+
+def rom_measurements(lines: Sequence[SessionLine]
+                     ) -> dict[RomKey, list[tuple[SessionLine, ExerciseLine]]]:
+    """Every exercise with a measured ROM, grouped by (exercise, angle, side) in first-seen
+    order: the one grouping the dashboard's charts and the progress report draw from."""
+    out: dict[RomKey, list[tuple[SessionLine, ExerciseLine]]] = {}
+    for s in lines:
+        for e in s.exercises:
+            if e.rom_best_deg is None:
+                continue
+            side = e.side if e.side in ("left", "right") else None
+            out.setdefault((e.exercise_id, e.angle_name, side), []).append((s, e))
+    return out
+
+
 def session_lines(db: Session, patient: Patient, *, start: date | None = None,
                   end: date | None = None, limit: int = 5000) -> list[SessionLine]:
     """Sessions of ``patient`` with their exercises, oldest first, in one query.

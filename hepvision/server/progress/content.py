@@ -155,14 +155,11 @@ def _versions(rows: list[Prescription], zone: ZoneInfo, start: date,
 
 
 def _rom(lines: list[dashboard.SessionLine], current: Prescription | None) -> list[RomSeries]:
-    series: dict[tuple[str, str, str | None], RomSeries] = {}
-    for s in lines:
-        for e in s.exercises:
-            if e.rom_best_deg is None:
-                continue
-            side = e.side if e.side in ("left", "right") else None
-            key = (e.exercise_id, e.angle_name, side)
-            one = series.setdefault(key, RomSeries(e.exercise_id, e.angle_name, side))
+    series: dict[dashboard.RomKey, RomSeries] = {}
+    for key, measured in dashboard.rom_measurements(lines).items():
+        one = series[key] = RomSeries(*key)
+        for s, e in measured:
+            assert e.rom_best_deg is not None  # rom_measurements keeps measured ones only
             one.days.append(s.day)
             one.best_deg.append(e.rom_best_deg)
             one.median_deg.append(e.rom_median_deg)

@@ -14,7 +14,12 @@ from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from hepvision.server.data.dashboard import PatientOverview, SessionLine
+from hepvision.server.data.dashboard import (
+    PatientOverview,
+    RomKey,
+    SessionLine,
+    rom_measurements,
+)
 from hepvision.server.models import Patient
 from hepvision.server.schemas import AdherenceRow, PrescriptionPublic
 from hepvision.server.web.clinical import normal_range
@@ -67,19 +72,14 @@ def chart_key(*parts: str | None) -> str:
 def rom_charts(lines: list[SessionLine], prescription: PrescriptionPublic | None,
                lib: dict[str, LibraryEntry]) -> list[RomChart]:
     """One chart per (exercise, angle, side) that has a measured ROM, in first-seen order."""
-    charts: dict[tuple[str, str, str | None], RomChart] = {}
-    for s in lines:
-        for e in s.exercises:
-            if e.rom_best_deg is None:
-                continue
-            side = e.side if e.side in ("left", "right") else None
-            key = (e.exercise_id, e.angle_name, side)
-            chart = charts.get(key)
-            if chart is None:
-                entry = lib.get(e.exercise_id)
-                chart = charts[key] = RomChart(
-                    chart_key("rom", e.exercise_id, e.angle_name, side), e.exercise_id,
-                    entry.name if entry else e.exercise_id, e.angle_name, side)
+    charts: dict[RomKey, RomChart] = {}
+    for key, measured in rom_measurements(lines).items():
+        exercise_id, angle_name, side = key
+        entry = lib.get(exercise_id)
+        chart = charts[key] = RomChart(
+            chart_key("rom", exercise_id, angle_name, side), exercise_id,
+            entry.name if entry else exercise_id, angle_name, side)
+        for s, e in measured:
             chart.points.append({"t": int(s.started_at.timestamp()), "day": s.day,
                                  "best": e.rom_best_deg, "median": e.rom_median_deg,
                                  "session_id": s.session_id})
