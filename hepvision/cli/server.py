@@ -37,7 +37,11 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
     s.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
     s.add_argument("--workers", type=int, default=1, metavar="N",
-                   help="server processes sharing the database (PostgreSQL for N > 1)")
+                   help="server processes sharing the database (PostgreSQL for N > 1); they "
+                   "exit when this process dies")
+    s.add_argument("--tls-cert", metavar="FILE",
+                   help="serve HTTPS with this PEM certificate (chain); needs --tls-key")
+    s.add_argument("--tls-key", metavar="FILE", help="the certificate's PEM private key")
     s.set_defaults(handler=run_serve)
 
     t = sub.add_parser("therapist", help="manage therapist accounts")
@@ -93,6 +97,47 @@ def _open_db(settings: Any) -> Iterator[tuple[Any, Any]]:
         engine.dispose()
 
 
+def _tls_files(args: argparse.Namespace) -> tuple[str, str] | None:
+    from hepvision.server.errors import ConfigError
+
+    if args.tls_cert is None and args.tls_key is None:
+        return None
+    if args.tls_cert is None or args.tls_key is None:
+        raise ConfigError("--tls-cert and --tls-key go together")
+    for flag, path in (("--tls-cert", args.tls_cert), ("--tls-key", args.tls_key)):
+        if not os.path.isfile(path) or not os.access(path, os.R_OK):
+            raise ConfigError(f"{flag}: cannot read {path}")
+    return str(args.tls_cert), str(args.tls_key)
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
+def _check_exposure(settings: Any, host: str, tls: bool) -> None:
+    """Refuse the default secret off loopback; warn loudly about cleartext cookies there."""
+    from hepvision.server.errors import ConfigError
+
+    if _is_loopback(host):
+        return
+    if settings.uses_default_secret:
+        raise ConfigError("refusing to listen on a non-loopback address with the default "
+                          "secret key: set HEPVISION_SECRET_KEY")
+    if settings.environment == "development" and not tls:
+        for line in ("*" * 72,
+                     f"DEVELOPMENT MODE ON {host}: session cookies are sent WITHOUT the "
+                     "Secure flag",
+                     "and passwords and patient data cross the network in CLEARTEXT unless "
+                     "a TLS proxy",
+                     "sits in front. For a clinic set HEPVISION_ENVIRONMENT=production and use "
+                     "--tls-cert/--tls-key or a reverse proxy (README: Run it for a clinic).",
+                     "*" * 72):
+            log.warning("%s", line)
+
+
 def run_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -100,15 +145,12 @@ def run_serve(args: argparse.Namespace) -> int:
     from hepvision.server.errors import ConfigError
 
     settings = _settings(args)
+    tls = _tls_files(args)
+    if args.workers < 1:
+        raise ConfigError("--workers must be at least 1")
     if args.workers > 1 and settings.is_sqlite:
         log.warning("several workers on SQLite serialise their writes; use PostgreSQL")
-    try:
-        loopback = ipaddress.ip_address(args.host).is_loopback
-    except ValueError:
-        loopback = args.host == "localhost"
-    if not loopback and settings.uses_default_secret:
-        raise ConfigError("refusing to listen on a non-loopback address with the default "
-                          "secret key: set HEPVISION_SECRET_KEY")
+    _check_exposure(settings, args.host, tls is not None)
     engine = make_engine(settings.database_url)
     upgrade_database(engine)
     engine.dispose()
@@ -116,10 +158,14 @@ def run_serve(args: argparse.Namespace) -> int:
     os.environ["HEPVISION_DATABASE_URL"] = settings.database_url
     if args.env_file:
         os.environ["HEPVISION_ENV_FILE"] = str(args.env_file)
-    log.info("serving on http://%s:%d/api/v1 (database: %s)", args.host, args.port,
+    if args.workers > 1:  # each worker exits when this process dies (hepvision.server.lifeline)
+        os.environ["HEPVISION_SUPERVISOR_PID"] = str(os.getpid())
+    scheme = "https" if tls else "http"
+    log.info("serving on %s://%s:%d/api/v1 (database: %s)", scheme, args.host, args.port,
              settings.database_url.split("@")[-1])
     uvicorn.run("hepvision.server.asgi:app_from_env", factory=True, host=args.host,
-                port=args.port, workers=args.workers, log_level="warning")
+                port=args.port, workers=args.workers, log_level="warning",
+                ssl_certfile=tls[0] if tls else None, ssl_keyfile=tls[1] if tls else None)
     return 0
 
 

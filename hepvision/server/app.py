@@ -12,10 +12,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from hepvision import __version__
 from hepvision.server.api.main import api_router
 from hepvision.server.core.config import Settings
+from hepvision.server.core.headers import SecurityHeaders
 from hepvision.server.core.security import Security
 from hepvision.server.data.prescriptions import known_template_ids
 from hepvision.server.database import make_engine, make_sessionmaker, upgrade_database
 from hepvision.server.web import install_web
+from hepvision.server.web.docs import install_docs
 
 
 class BodySizeLimit:
@@ -92,7 +94,9 @@ def create_app(settings: Settings, *, migrate: bool = True,
         description="All routes live under `/api/v1`. Only `/health`, `/auth/login` and "
         "`/devices/enrol` answer without a bearer token. Therapist tokens come from "
         "`/auth/login`; device tokens from `/devices/enrol` and are scoped to one patient.",
-        openapi_url="/openapi.json",
+        # /openapi.json and /docs (vendored Swagger UI) come from hepvision.server.web.docs,
+        # behind login in production; ReDoc (CDN-only) is off.
+        openapi_url=None, docs_url=None, redoc_url=None,
         lifespan=lifespan,
     )
     app.state.settings = settings
@@ -104,5 +108,7 @@ def create_app(settings: Settings, *, migrate: bool = True,
     app.state.template_ids = template_ids
     app.include_router(api_router)
     install_web(app)  # the therapist dashboard pages (hepvision.server.web)
+    install_docs(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_session_bytes)
+    app.add_middleware(SecurityHeaders)  # outermost: also on 413s and error pages
     return app

@@ -13,9 +13,11 @@ from fastapi import FastAPI
 
 from hepvision.server.app import create_app
 from hepvision.server.core.config import load_settings
+from hepvision.server.lifeline import tie_to_supervisor
 
 
 def app_from_env() -> FastAPI:
+    tie_to_supervisor()  # a worker of ``serve --workers N`` exits with its parent
     settings = load_settings(env_file=os.environ.get("HEPVISION_ENV_FILE") or None)
     migrate = os.environ.get("HEPVISION_MIGRATE_ON_START", "") not in ("", "0")
     return create_app(settings, migrate=migrate)
