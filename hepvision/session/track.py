@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -68,11 +69,14 @@ def is_recording(path: str | Path) -> bool:
 
 
 def track(source_spec: str | Path, options: TrackOptions,
-          progress: Progress | None = None) -> SessionRecord:
+          progress: Progress | None = None, *,
+          estimator: PoseEstimator | None = None) -> SessionRecord:
     """Run the whole pipeline over ``source_spec`` and return the session record.
 
     ``source_spec`` is a video file, a folder of images, a camera index, or a ``.npz``
-    landmark recording (replayed through every stage after pose).
+    landmark recording (replayed through every stage after pose). ``estimator``: a pose
+    session to use instead of making one from ``options`` (the caller resets it between
+    clips and closes it; batch workers keep one per thread); a recording ignores it.
 
     Raises:
         HepvisionError: unreadable input, unknown template or backend, or nobody in view.
@@ -90,12 +94,12 @@ def track(source_spec: str | Path, options: TrackOptions,
         raise HepvisionError("--backend replay needs a .npz recording as VIDEO, "
                              "or --landmarks FILE.npz recorded from this video")
     with open_source(source_spec, max_frames=options.max_frames) as src:
-        estimator = create_estimator(backend, recording=options.landmarks,
-                                     model=options.model, source_fps=src.fps)
-        with estimator:
-            session = _session(plan, estimator, options)
+        pose = estimator or create_estimator(backend, recording=options.landmarks,
+                                             model=options.model, source_fps=src.fps)
+        with pose if estimator is None else nullcontext(pose):
+            session = _session(plan, pose, options)
             run = run_frames(video_frames(src, threaded=options.threaded_decode),
-                             estimator, session.analyse, _tick(progress, src.frame_count))
+                             pose, session.analyse, _tick(progress, src.frame_count))
         first = run.results[0] if run.results else None
         kind = type(src).__name__.removesuffix("Source").lower()
         source = SourceInfo(str(source_spec), kind, src.fps,
