@@ -32,7 +32,18 @@ def _configure_logging(verbose: bool) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from hepvision.cli import app, bench, export, live, report, server, templates, track, upload
+    from hepvision.cli import (
+        app,
+        bench,
+        export,
+        learn,
+        live,
+        report,
+        server,
+        templates,
+        track,
+        upload,
+    )
 
     parser = argparse.ArgumentParser(
         prog="hepvision",
@@ -47,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     live.add_parser(sub)
     app.add_parser(sub)
     templates.add_parsers(sub)
+    learn.add_parsers(sub)
     server.add_parsers(sub)
     upload.add_parsers(sub)
     export.add_parsers(sub)

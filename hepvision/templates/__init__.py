@@ -22,6 +22,7 @@ from hepvision.templates.loader import (
     load_template_file,
 )
 from hepvision.templates.overrides import (
+    CounterOverrides,
     DosageOverrides,
     TemplateOverrides,
     apply_overrides,
@@ -42,7 +43,8 @@ from hepvision.templates.schema import (
     RomCap,
 )
 
-__all__ = ["SCHEMA_VERSION", "AngleCounter", "Camera", "ConcentricPhase", "DistanceCounter",
+__all__ = ["SCHEMA_VERSION", "AngleCounter", "Camera", "ConcentricPhase", "CounterOverrides",
+           "DistanceCounter",
            "Dosage", "DosageOverrides", "ExerciseTemplate", "FormRule", "Framing",
            "HoldCondition", "HoldCounter", "HoldSide", "MeasureCounter", "Posture",
            "Precautions", "RomCap", "RuleKind", "RuleReference", "RuleSide", "TemplateOverrides",

@@ -22,7 +22,14 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from hepvision.errors import TemplateError
-from hepvision.templates.schema import ExerciseTemplate, HoldCounter, RomCap
+from hepvision.templates.schema import (
+    AngleCounter,
+    DistanceCounter,
+    ExerciseTemplate,
+    HoldCounter,
+    MeasureCounter,
+    RomCap,
+)
 from hepvision.vocabulary import PAIN_NRS_MAX, PAIN_STOP_NRS_MIN, TemplateSide
 
 
@@ -39,6 +46,20 @@ class DosageOverrides(BaseModel):
     per_week: int | None = Field(default=None, ge=1, le=14)
 
 
+class CounterOverrides(BaseModel):
+    """Counter thresholds to replace, in the counted signal's unit (degrees for an angle, the
+    ratio for a distance, the measure's unit for a measure); ``None``: keep the template's.
+    Written by ``hepvision template learn`` from a patient's demonstration."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    start: float | None = Field(default=None, ge=-240.0, le=240.0)
+    turn: float | None = Field(default=None, ge=-240.0, le=240.0)
+    hysteresis: float | None = Field(default=None, gt=0.0, le=30.0)
+    min_amplitude: float | None = Field(default=None, ge=0.0, le=240.0)
+    hold_s: float | None = Field(default=None, ge=0.0, le=120.0)
+
+
 class TemplateOverrides(BaseModel):
     """One patient's changes to a template (every field optional).
 
@@ -53,6 +74,7 @@ class TemplateOverrides(BaseModel):
             the reverse.
         rule_limits: rule id -> new limit.
         disabled_rules: rule ids to drop.
+        counter: replaces the counter's thresholds (a repetition template's only).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -67,6 +89,7 @@ class TemplateOverrides(BaseModel):
     rule_limits: dict[str, Annotated[float, Field(ge=-240.0, le=240.0)]] = Field(
         default_factory=dict)
     disabled_rules: tuple[str, ...] = ()
+    counter: CounterOverrides | None = None
 
     def sha256(self) -> str:
         """Hash of the canonical JSON of the fields that were set."""
@@ -134,6 +157,8 @@ def apply_overrides(template: ExerciseTemplate, overrides: TemplateOverrides,
         data["counter"]["target_s"] = overrides.hold_target_s
     if overrides.side is not None:
         data["side"] = overrides.side
+    if overrides.counter is not None:
+        _layer_counter(data["counter"], template, overrides.counter, where)
     if overrides.dosage is not None:
         _layer_dosage(data["dosage"], overrides.dosage)
     data["form"] = [
@@ -160,3 +185,27 @@ def _layer_dosage(dosage: dict[str, Any], overrides: DosageOverrides) -> None:
     if "per_week" in changes:
         dosage["per_day"] = None
     dosage.update(changes)
+
+
+#: The counter table's field names per override field, by counter kind (angle, distance,
+#: measure); see :mod:`hepvision.templates.counters`.
+_COUNTER_FIELDS: dict[type, dict[str, str]] = {
+    AngleCounter: {"start": "start_deg", "turn": "turn_deg", "hysteresis": "hysteresis_deg",
+                   "min_amplitude": "min_amplitude_deg", "hold_s": "hold_s"},
+    DistanceCounter: {"start": "start_ratio", "turn": "turn_ratio",
+                      "hysteresis": "hysteresis_ratio", "min_amplitude": "min_amplitude_ratio",
+                      "hold_s": "hold_s"},
+    MeasureCounter: {"start": "start", "turn": "turn", "hysteresis": "hysteresis",
+                     "min_amplitude": "min_amplitude", "hold_s": "hold_s"},
+}
+
+
+def _layer_counter(counter: dict[str, Any], template: ExerciseTemplate,
+                   overrides: CounterOverrides, where: str) -> None:
+    """Replace the counter's thresholds under its own field names."""
+    names = _COUNTER_FIELDS.get(type(template.counter))
+    if names is None:
+        raise TemplateError(f"{where}: field 'counter': {template.id!r} is a timed hold; it "
+                            "has no repetition thresholds")
+    for field, value in overrides.model_dump(exclude_none=True).items():
+        counter[names[field]] = value
