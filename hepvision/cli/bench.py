@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from hepvision.cli.batch import add_engine_arguments, engine_options
 from hepvision.cli.options import MODEL_HELP
 from hepvision.vocabulary import MODEL_CHOICES
 from hepvision.vocabulary import BACKENDS, MODEL_BACKENDS
@@ -40,6 +41,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
     add_rom_parser(bsub)
 
+    # ``hepvision batch`` is registered here, beside the benchmarks that share its engine flags
+    from hepvision.cli.batch import add_parser as add_batch_parser
+
+    add_batch_parser(sub)
+
 
 def _add_reps_parser(bsub: argparse._SubParsersAction) -> None:
     """The ``bench reps`` subcommand."""
@@ -51,14 +57,18 @@ def _add_reps_parser(bsub: argparse._SubParsersAction) -> None:
         "rep_event_times_s (other columns ignored), or a RepCount-A annotation CSV (name, "
         "count, L1..Ln; scored on counts only, its frames are not turning points). Prints a row "
         "per clip (predicted 'error' for a row whose template is unknown, whose clip is "
-        "missing or fails: it counts as predicted 0 with every event missed), an events line "
+        "missing or fails: it counts as predicted 0 with every event missed), a line per "
+        "exercise class (RepCount-A's type, else the template) 'class <name>: exact=.. "
+        "mae=.. obo=.. event_F1=..', an events line "
         "'events: P=.. R=.. F1=.. (TP=.. FP=.. FN=..)' and a last line "
         "'MAE=<x> OBO=<y> exact=<k>/<n>' with MAE = mean(|pred-true|/true) and OBO = share "
         "of clips within +-1, with the default counting constants over all rows. Events: "
         "each counted repetition's turning point is matched one-to-one with the labelled "
         "ones within max(0.6 s, a third of the median labelled period), maximising the "
         "matches (optimal assignment). Pose landmarks are cached, so re-scoring with other "
-        "settings does not run pose again. Exits 1 when no row could be scored.",
+        "settings does not run pose again; with --scheduler or --workers, pose runs on Dask "
+        "(the flags of hepvision batch) to fill that cache first, and the scoring that follows "
+        "is the same. Exits 1 when no row could be scored.",
     )
     r.add_argument("--labels", type=Path, required=True, metavar="CSV")
     r.add_argument("--videos", type=Path, required=True, metavar="DIR")
@@ -75,7 +85,10 @@ def _add_reps_parser(bsub: argparse._SubParsersAction) -> None:
                    "held-out figures")
     r.add_argument("--cache-dir", type=Path, metavar="DIR",
                    help="landmark cache (default: ~/.cache/hepvision/landmarks)")
-    r.add_argument("--out", type=Path, metavar="results.json", help="also write JSON here")
+    r.add_argument("--out", type=Path, metavar="results.json",
+                   help="also write JSON here, and beside it a PNG plot (predicted vs true "
+                   "count, error by class) with the same name")
+    add_engine_arguments(r, default=None)
     r.set_defaults(handler=run_reps)
 
 
@@ -97,13 +110,18 @@ def run_reps(args: argparse.Namespace) -> int:
     from hepvision.evaluation.reps import format_reps_table, score_reps
     from hepvision.session.report import write_json
 
+    scheduler = args.scheduler or ("local" if args.workers else None)
+    engine = engine_options(args, scheduler) if scheduler else None
     result = score_reps(args.labels, args.videos, backend=args.backend,
                         default_template=args.template, cache_dir=args.cache_dir,
-                        folds=args.folds)
+                        folds=args.folds, engine=engine)
     print(format_reps_table(result))
     if args.out:
+        from hepvision.evaluation.rep_classes import plot_reps
+
         write_json(args.out, result)
-        print(f"results written to {args.out}", file=sys.stderr)
+        plot = plot_reps(result, args.out.with_suffix(".png"))
+        print(f"results written to {args.out} and {plot}", file=sys.stderr)
     if all(c["status"] != "ok" for c in result["clips"]):
         print(f"error: none of the clips in {args.labels} could be scored", file=sys.stderr)
         return 1

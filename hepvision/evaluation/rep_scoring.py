@@ -36,12 +36,15 @@ class LabelRow:
         template: template id, or None (template-free counter unless a default is given).
         true_reps: the hand count.
         events: the labelled turning points, or why the clip has none.
+        kind: the exercise class the per-class table groups by (RepCount-A's ``type``, else
+            the template id; None: unclassed).
     """
 
     file: str
     template: str | None
     true_reps: int
     events: EventLabels = EventLabels((), problem="no rep_event_times_s column")
+    kind: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

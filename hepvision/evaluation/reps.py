@@ -25,9 +25,10 @@ import dataclasses
 import hashlib
 import logging
 import os
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hepvision.analysis import (
     DEFAULT_CONSTANTS,
@@ -38,6 +39,7 @@ from hepvision.analysis import (
 )
 from hepvision.capture.sources import open_source
 from hepvision.errors import HepvisionError
+from hepvision.evaluation.rep_classes import class_table, format_class_lines
 from hepvision.evaluation.rep_events import EventLabels, parse_rep_events
 from hepvision.evaluation.rep_folds import FoldResult, assign_folds, folds_json, run_folds
 from hepvision.evaluation.rep_scoring import (
@@ -54,11 +56,15 @@ from hepvision.evaluation.rep_scoring import (
     score_clip,
     summary_json,
 )
+from hepvision.pose.base import PoseEstimator
 from hepvision.pose.factory import create_estimator
 from hepvision.pose.models import sha256_file
 from hepvision.pose.recording import LandmarkRecording, load_recording, save_recording
 from hepvision.session.offline import run_frames, video_frames
 from hepvision.templates import load_template
+
+if TYPE_CHECKING:
+    from hepvision.batch.engine import EngineOptions
 
 __all__ = ["ClipCounter", "LabelRow", "cached_landmarks", "format_reps_table", "read_labels",
            "rep_metrics", "score_reps"]
@@ -86,13 +92,14 @@ def read_labels(path: Path) -> list[LabelRow]:
             events = (parse_rep_events(row["rep_event_times_s"] or "", true_reps)
                       if "rep_event_times_s" in fields
                       else EventLabels((), problem="no rep_event_times_s column"))
-            out.append(LabelRow(row["file"].strip(),
-                                (row.get("template") or "").strip() or None, true_reps, events))
+            template = (row.get("template") or "").strip() or None
+            out.append(LabelRow(row["file"].strip(), template, true_reps, events,
+                                kind=template))
     elif {"name", "count"} <= fields:
         no_events = EventLabels((), problem=REPCOUNT_NO_EVENTS)
         for i, row in enumerate(rows, start=2):
             out.append(LabelRow(row["name"].strip(), None, _count(row["count"], path, i),
-                                no_events))
+                                no_events, kind=(row.get("type") or "").strip() or None))
     else:
         raise HepvisionError(f"{path}: expected columns file,template,true_reps or "
                              f"name,count,L1..Ln (RepCount-A); found {', '.join(sorted(fields))}")
@@ -124,13 +131,17 @@ def _pose_code_digest() -> str:
     return digest.hexdigest()[:8]
 
 
-def cached_landmarks(video: Path, backend: str, cache_dir: Path) -> LandmarkRecording:
+def cached_landmarks(video: Path, backend: str, cache_dir: Path,
+                     estimator: PoseEstimator | None = None) -> LandmarkRecording:
     """The clip's pose recording from the cache, running ``backend`` on a miss.
 
     The cache key holds the clip's digest, the backend, its model digests and the digest of
-    the pose code, so a changed backend never serves stale landmarks.
+    the pose code, so a changed backend never serves stale landmarks. ``estimator``: a session
+    of ``backend``'s default model to use (reset by the caller, who closes it) instead of a
+    new one.
     """
-    with create_estimator(backend) as estimator:
+    with nullcontext(estimator) if estimator is not None \
+            else create_estimator(backend) as estimator:
         models = "-".join(sorted(sha[:8] for sha in estimator.info.model_sha256.values()))
         key = (f"{sha256_file(video)[:20]}-{backend}-{models or 'nomodel'}-"
                f"{_pose_code_digest()}.npz")
@@ -232,9 +243,15 @@ class ClipCounter:
 
 def score_reps(labels: Path, videos: Path, *, backend: str = "onnx",
                default_template: str | None = None, cache_dir: Path | None = None,
-               folds: int | None = None) -> dict[str, Any]:
+               folds: int | None = None, engine: EngineOptions | None = None
+               ) -> dict[str, Any]:
     """Count every labelled clip with the default constants (and, with ``folds``, fit them by
-    K-fold cross-validation); the JSON-ready result :func:`format_reps_table` prints."""
+    K-fold cross-validation); the JSON-ready result :func:`format_reps_table` prints.
+
+    ``engine``: first fill the landmark cache on Dask (see
+    :func:`~hepvision.evaluation.rep_cache.fill_landmark_cache`); None: pose runs here, clip
+    by clip, as the counting asks for it. Either way the counting reads the same cache.
+    """
     if backend == "replay":
         raise HepvisionError("bench reps runs pose itself (and caches it); choose onnx or "
                              "mediapipe")
@@ -243,13 +260,19 @@ def score_reps(labels: Path, videos: Path, *, backend: str = "onnx",
     rows = read_labels(labels)
     if folds is not None:
         assign_folds([r.file for r in rows], folds)  # a bad K fails before any counting
-    counter = ClipCounter(videos, backend, cache_dir or default_cache_dir(), default_template)
+    cache = cache_dir or default_cache_dir()
+    if engine is not None:
+        from hepvision.evaluation.rep_cache import fill_landmark_cache
+
+        fill_landmark_cache([videos / r.file for r in rows], backend, cache, engine)
+    counter = ClipCounter(videos, backend, cache, default_template)
     scores = [score_clip(row, counter(row, DEFAULT_CONSTANTS)) for row in rows]
     fold_results = run_folds(rows, folds, counter, FIT_GRID) if folds is not None else []
     result: dict[str, Any] = {
         "labels": str(labels), "backend": backend,
         "constants": {"default": dataclasses.asdict(DEFAULT_CONSTANTS)},
         "clips": [clip_json(s) for s in scores], **summary_json(scores),
+        "classes": class_table(scores),
         "folds": folds_json(fold_results, FIT_GRID) if fold_results else None,
     }
     for entry, fold_row in zip(result["clips"], _fold_columns(rows, fold_results), strict=True):
@@ -287,6 +310,7 @@ def format_reps_table(result: dict[str, Any]) -> str:
         fold_cells = f"{r['fold']:>5}{r['heldout_reps']:>5}" if folds else ""
         lines.append(f"{r['file']:<{width}}  {r['template'] or '-':<20}{r['true_reps']:>5}"
                      f"{pred:>6}{fold_cells}{cells}  {status}")
+    lines.extend(format_class_lines(result["classes"]))
     if folds:
         for f in folds["folds"]:
             lines.append(f"fold {f['fold']}/{folds['k']}: " + _summary_text(f)
