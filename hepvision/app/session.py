@@ -338,14 +338,14 @@ class BrowserSession:
                 "pain_before": rec.pain_before, "pain_after": rec.pain_after,
                 "stopped_early": rec.stopped_early, "stop_reason": rec.stop_reason,
                 "duration_s": saved["duration_s"],
-                "exercises": [_exercise_summary(e) for e in rec.exercises],
+                "exercises": [exercise_summary(e) for e in rec.exercises],
                 "processed_fps": saved["processed_fps"],
                 "dropped_frames": saved["dropped_frames"],
                 "latency_ms_median": saved["latency_ms_median"],
                 "latency_ms_p95": saved["latency_ms_p95"], "status": self.flow.status()}
 
 
-def _exercise_summary(exercise: ExerciseRecord) -> dict[str, Any]:
+def exercise_summary(exercise: ExerciseRecord) -> dict[str, Any]:
     rows: list[dict[str, Any]] = []
     ranges: list[float] = []
     peaks: list[float] = []

@@ -10,6 +10,8 @@ from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hepvision import __version__
+from hepvision.phone import pipeline_installed
+from hepvision.phone.routes import install_phone
 from hepvision.server.api.main import api_router
 from hepvision.server.core.config import Settings
 from hepvision.server.core.headers import SecurityHeaders
@@ -109,6 +111,8 @@ def create_app(settings: Settings, *, migrate: bool = True,
     app.include_router(api_router)
     install_web(app)  # the therapist dashboard pages (hepvision.server.web)
     install_docs(app)
+    if pipeline_installed():  # the patient's phone page and landmark socket
+        install_phone(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_session_bytes)
     app.add_middleware(SecurityHeaders)  # outermost: also on 413s and error pages
     return app

@@ -1,0 +1,353 @@
+// The patient page: enrol (the QR code's link carries the code) -> today's program with
+// demonstrations -> pain before -> sets (pose here, analysis on the server) -> pain after ->
+// summary. The session flow and every count, cue and set-up message come from the server
+// (hepvision.live.flow.SessionFlow and the template's rules); this page poses, shows, speaks.
+
+import { bestLandmarker, packFrame, PoseLoop } from './pose.js';
+import { Link } from './link.js';
+import { clearCanvas, drawSkeleton, fitCanvas, playDemo, triples } from './draw.js';
+
+const $ = (id) => document.getElementById(id);
+const SECTIONS = ['enrol', 'program', 'pain', 'live', 'summary'];
+const TOKEN_KEY = 'hepvision.device';
+const params = new URLSearchParams(location.search);
+
+const page = {
+  device: JSON.parse(localStorage.getItem(TOKEN_KEY) || 'null'),  // {token, patient_id}
+  program: null, plans: [], connections: [], status: null,
+  landmarker: null, delegate: null, loop: null, link: null,
+  facing: 'user', cameraOpen: false, restTimer: null,
+  results: 0, firstResultMs: null, lastResultMs: null, lastResult: null,
+  latencies: [], summary: null, online: true, lastSpoken: '', lastSpokenMs: 0, lastReps: 0,
+};
+
+function show(section) {
+  for (const s of SECTIONS) $(s).hidden = s !== section;
+  document.body.dataset.section = section;
+}
+
+function showError(text) {
+  $('error').textContent = text || '';
+  $('error').hidden = !text;
+}
+
+function speak(text, force = false) {
+  if (!text || !('speechSynthesis' in window)) return;
+  const now = performance.now();
+  if (!force && text === page.lastSpoken && now - page.lastSpokenMs < 5000) return;
+  page.lastSpoken = text;
+  page.lastSpokenMs = now;
+  speechSynthesis.cancel();
+  speechSynthesis.speak(new SpeechSynthesisUtterance(text));
+}
+
+// ---- enrolment ----------------------------------------------------------------------------
+async function enrol(code) {
+  const res = await fetch('/api/v1/devices/enrol', {
+    method: 'POST', headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ code: code.trim().toUpperCase(), device_label: 'phone browser' }),
+  });
+  const body = await res.json().catch(() => ({}));
+  if (!res.ok) throw new Error(body.detail && typeof body.detail === 'string' ? body.detail : `enrolment refused (${res.status})`);
+  page.device = { token: body.device_token, patient_id: body.patient_id };
+  localStorage.setItem(TOKEN_KEY, JSON.stringify(page.device));
+}
+
+function codeFromUrl() {
+  const hash = new URLSearchParams(location.hash.slice(1));
+  return hash.get('code');
+}
+
+// ---- program ------------------------------------------------------------------------------
+async function loadProgram() {
+  const res = await fetch('/phone/api/program', { headers: { Authorization: `Bearer ${page.device.token}` } });
+  const body = await res.json().catch(() => ({}));
+  if (res.status === 401) {
+    localStorage.removeItem(TOKEN_KEY);
+    page.device = null;
+    show('enrol');
+    throw new Error(body.detail || 'enrol this phone again');
+  }
+  if (!res.ok) throw new Error(body.detail || `cannot load today's program (${res.status})`);
+  page.program = body;
+  page.plans = body.plans;
+  const list = $('plans');
+  list.replaceChildren();
+  for (const plan of body.plans) {
+    const li = document.createElement('li');
+    li.dataset.exercise = plan.id;
+    const name = document.createElement('strong');
+    name.textContent = plan.name;
+    const dose = document.createElement('div');
+    dose.className = 'dose';
+    dose.textContent = `${plan.sets} x ${plan.reps}` + (plan.hold_s ? `, hold ${plan.hold_s} s` : '');
+    const how = document.createElement('div');
+    how.className = 'how';
+    how.textContent = `${plan.instructions} ${plan.camera.text}`;
+    const canvas = document.createElement('canvas');
+    canvas.className = 'demo';
+    li.append(name, dose, how, canvas);
+    list.append(li);
+    fetch(`/phone/api/demo/${plan.id}`).then((r) => (r.ok ? r.json() : null))
+      .then((demo) => { if (demo) playDemo(canvas, demo); else canvas.remove(); });
+  }
+  show('program');
+}
+
+async function loadModel() {
+  const t0 = performance.now();
+  const { landmarker, delegate } = await bestLandmarker(params.get('delegate'));
+  page.landmarker = landmarker;
+  page.delegate = delegate;
+  $('model-state').textContent = `Pose model ready (${delegate === 'GPU' ? 'graphics chip' : 'processor'}, ` +
+    `${((performance.now() - t0) / 1000).toFixed(1)} s).`;
+  $('start').disabled = false;
+}
+
+// ---- the session --------------------------------------------------------------------------
+async function start() {
+  $('start').disabled = true;
+  showError('');
+  page.link = new Link(page.device.token, onMessage, setOnline);
+  try {
+    await page.link.open();
+  } catch (err) {
+    showError(err.message);
+    $('start').disabled = false;
+  }
+}
+
+function setOnline(online) {
+  page.online = online;
+  $('net').hidden = online;
+}
+
+function onMessage(msg) {
+  switch (msg.type) {
+    case 'session':
+      page.connections = msg.connections;
+      if (msg.summary) showSummary(msg.summary);
+      else applyStatus(msg.status);
+      break;
+    case 'result': onResult(msg); break;
+    case 'skipped':
+    case 'status': applyStatus(msg.status); break;
+    case 'summary': showSummary(msg); break;
+    case 'refused':
+      showError(msg.message);
+      page.link.close();
+      break;
+    case 'error': showError(msg.message); break;
+    default: break;
+  }
+}
+
+function applyStatus(status) {
+  const prev = page.status;
+  page.status = status;
+  document.body.dataset.state = status.state;
+  $('where').textContent = `${status.exercise_name} · set ${status.set}/${status.sets}`;
+  $('message').textContent = status.message;
+  const plan = page.plans[status.exercise_index];
+  if (plan && (!prev || prev.exercise_index !== status.exercise_index)) {
+    $('rom-name').textContent = plan.signal.replaceAll('_', ' ');
+    showLine($('setup'), plan.camera.text);
+  }
+  if (status.state === 'pain_before' || status.state === 'pain_after') {
+    $('pain-question').textContent = status.state === 'pain_before'
+      ? 'Before you start: how much pain do you have right now?'
+      : 'After the exercise: how much pain do you have right now?';
+    setPosing(false);
+    show('pain');
+  } else if (status.state === 'active' || status.state === 'rest') {
+    show('live');
+    enterLive(status);
+  }
+}
+
+async function enterLive(status) {
+  const active = status.state === 'active';
+  if (!page.results || !active) $('count').textContent = String(active ? status.reps : 0);
+  $('target').textContent = status.target_reps ? `/${status.target_reps}` : '';
+  $('next').textContent = active ? 'End set' : 'Skip rest';
+  $('rest').hidden = active;
+  if (!active) {
+    $('rest').textContent = `Rest ${Math.ceil(status.rest_remaining_s)} s`;
+    if (!page.restTimer) page.restTimer = setInterval(() => page.link.control({ type: 'tick' }), 500);
+  } else if (page.restTimer) {
+    clearInterval(page.restTimer);
+    page.restTimer = null;
+  }
+  if (!page.cameraOpen) await openCamera();
+  setPosing(active);
+}
+
+async function openCamera() {
+  page.cameraOpen = true;
+  const video = $('video');
+  try {
+    const stream = await navigator.mediaDevices.getUserMedia({
+      audio: false, video: { facingMode: page.facing, width: { ideal: 640 }, height: { ideal: 480 } } });
+    video.srcObject = stream;
+    await video.play();
+  } catch (err) {
+    page.cameraOpen = false;
+    showError(`Cannot open the camera: ${err.message}. Open this page over https:// (or on localhost).`);
+    return;
+  }
+  if (!page.loop) {
+    page.loop = new PoseLoop(video, page.landmarker, onPose);
+    page.loop.start();
+  }
+}
+
+function closeCamera() {
+  const video = $('video');
+  for (const track of video.srcObject?.getTracks() ?? []) track.stop();
+  video.srcObject = null;
+  page.cameraOpen = false;
+}
+
+function setPosing(on) {
+  if (page.loop) page.loop.active = on;
+  if (!on) clearCanvas($('overlay'));
+}
+
+async function flipCamera() {
+  page.facing = page.facing === 'user' ? 'environment' : 'user';
+  closeCamera();
+  await openCamera();
+}
+
+function onPose(p) {
+  const link = page.link;
+  const seq = link.nextSeq();
+  link.send(seq, packFrame({ seq, dropped: page.loop.dropped, ...p }));
+  const overlay = $('overlay');
+  fitCanvas(overlay, $('video'));
+  drawSkeleton(overlay, p.pose ? triples(p.pose.landmarks) : null, page.connections);
+}
+
+function onResult(msg) {
+  const now = performance.now();
+  const live = now - msg.t_ms < 2000;  // not a frame replayed after a network drop
+  if (live) page.latencies.push(now - msg.t_ms);
+  page.results += 1;
+  page.firstResultMs ??= now;
+  page.lastResultMs = now;
+  page.lastResult = msg;
+  const unit = msg.signal_unit === 'deg' ? '°' : '';
+  $('rom-value').textContent = msg.signal_value === null ? '-' : `${msg.signal_value.toFixed(0)}${unit}`;
+  showLine($('setup'), msg.setup_message);
+  showLine($('cue'), msg.setup_message ? null : msg.cue);
+  applyStatus(msg.status);
+  if (msg.status.state === 'active') $('count').textContent = String(msg.reps);
+  if (live) {
+    if (msg.reps > page.lastReps) speak(String(msg.reps), true);
+    else if (msg.cue) speak(msg.cue, true);
+    else if (msg.setup_message) speak(msg.setup_message);
+  }
+  page.lastReps = msg.reps;
+  const s = pageStats();
+  $('stats').textContent = `${s.posed_fps.toFixed(0)} poses/s · ${page.delegate} · latency ${s.latency_ms_median.toFixed(0)} ms`;
+}
+
+function showLine(el, text) {
+  el.textContent = text || '';
+  el.hidden = !text;
+}
+
+function quantile(values, p) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] : 0;
+}
+
+function pageStats() {
+  const loop = page.loop;
+  const span = loop ? loop.elapsedMs() / 1000 : 0;
+  return {
+    delegate: page.delegate,
+    posed: loop?.posed ?? 0,
+    dropped: loop?.dropped ?? 0,
+    posed_fps: span > 0 ? (loop.posed - 1) / span : 0,
+    pose_ms_median: quantile(loop?.poseMs ?? [], 0.5),
+    results: page.results,
+    latency_ms_median: quantile(page.latencies, 0.5),
+    latency_ms_p95: quantile(page.latencies, 0.95),
+    bytes_sent: page.link?.bytesSent ?? 0,
+    pending: page.link?.pending ?? 0,
+  };
+}
+
+function showSummary(msg) {
+  page.summary = msg;
+  setPosing(false);
+  if (page.loop) page.loop.stop();
+  closeCamera();
+  if (page.restTimer) clearInterval(page.restTimer);
+  page.link?.close();
+  document.body.dataset.state = 'summary';
+  const pain = (v) => (v === null ? '-' : `${v}/10`);
+  $('summary-head').textContent = `${msg.total_reps} repetitions. Pain before ${pain(msg.pain_before)}, after ${pain(msg.pain_after)}.`;
+  const body = $('summary-body');
+  body.replaceChildren();
+  for (const ex of msg.exercises) {
+    const p = document.createElement('p');
+    const rom = ex.best_rom === null ? '' : `, best ${ex.best_rom.toFixed(0)}${ex.unit === 'deg' ? '°' : ''}`;
+    p.textContent = `${ex.name}: ${ex.sets.map((s) => s.reps).join(' + ')} reps${rom}`;
+    body.append(p);
+  }
+  show('summary');
+  speak(`Well done. ${msg.total_reps} repetitions.`, true);
+}
+
+// ---- wiring -------------------------------------------------------------------------------
+function buildPainScale() {
+  for (let v = 0; v <= 10; v += 1) {
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.textContent = String(v);
+    b.dataset.value = String(v);
+    b.addEventListener('click', () => page.link.control({ type: 'pain', value: v }));
+    $('pain-scale').append(b);
+  }
+}
+
+async function init() {
+  buildPainScale();
+  $('enrol-form').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    enrol($('code').value).then(loadProgram).catch((err) => showError(err.message));
+  });
+  $('start').addEventListener('click', start);
+  $('pain-skip').addEventListener('click', () => page.link.control({ type: 'skip_pain' }));
+  $('next').addEventListener('click', () => page.link.control({ type: 'next' }));
+  $('stop').addEventListener('click', () => page.link.control({ type: 'stop' }));
+  $('flip').addEventListener('click', () => flipCamera());
+  $('again').addEventListener('click', () => location.reload());
+  // For tests and the benchmark: read-only views of the page's state.
+  window.hv = {
+    state: () => page.status?.state ?? document.body.dataset.state,
+    cameraElapsedMs: () => page.loop?.elapsedMs() ?? 0,
+    stats: pageStats,
+    summary: () => page.summary,
+    lastResult: () => page.lastResult,
+    sessionId: () => page.link?.sessionId ?? null,
+    online: () => page.online,
+    connections: () => page.link?.connections ?? 0,
+  };
+  loadModel().catch((err) => showError(`Cannot load the pose model: ${err.message}`));
+  const code = codeFromUrl();
+  try {
+    if (code) {
+      history.replaceState(null, '', location.pathname + location.search);  // the code works once
+      await enrol(code);
+    }
+    if (page.device) await loadProgram();
+    else show('enrol');
+  } catch (err) {
+    showError(err.message);
+  }
+}
+
+init();
