@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from hepvision.capture.frames import DecodeClock, Frame
-from hepvision.capture.sources import DEFAULT_CAMERA_SIZE, VideoFileSource, decode_threads
+from hepvision.capture.sources import DEFAULT_CAMERA_SIZE, VideoFileSource
+from hepvision.capture.video_file import decode_threads
 from hepvision.errors import ModelError
 from hepvision.pose.cost import CostMeter, PoseCost, StageTimed
 from hepvision.pose.factory import create_estimator

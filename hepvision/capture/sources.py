@@ -5,10 +5,9 @@ integer-millisecond timestamps, and a context manager that releases the device o
 Video files and cameras count the CPU time their reads take (``decode``, a
 :class:`~hepvision.capture.frames.DecodeClock`).
 
-Work per frame is bounded on purpose: a video file decodes on :func:`decode_threads` FFmpeg
-threads (one up to 1920x1080: frame threading costs CPU to hand frames between threads, 1.95
-vs 2.64 ms of CPU per 720p H.264 frame measured with 1 and 2; two above, where one thread
-cannot decode 4K at its frame rate), and a camera is asked for 640x480 unless told otherwise
+Work per frame is bounded on purpose: a video file decodes to I420 planes on
+:func:`~hepvision.capture.video_file.decode_threads` FFmpeg threads
+(:mod:`hepvision.capture.video_file`), and a camera is asked for 640x480 unless told otherwise
 (:data:`DEFAULT_CAMERA_SIZE`: no exercise template needs more, and decoding, copying and
 drawing a 1080p webcam frame costs several times as much).
 """
@@ -24,9 +23,9 @@ from pathlib import Path
 from typing import Protocol
 
 import cv2
-import numpy as np
 
-from hepvision.capture.frames import DecodeClock, Frame, thread_cpu_ms
+from hepvision.capture.frames import DecodeClock, Frame, Monotonic, thread_cpu_ms
+from hepvision.capture.video_file import VideoFileSource
 from hepvision.errors import CaptureError
 
 log = logging.getLogger(__name__)
@@ -34,15 +33,6 @@ log = logging.getLogger(__name__)
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"})
 #: What a camera is asked for when the caller gives no size (width, height).
 DEFAULT_CAMERA_SIZE = (640, 480)
-#: Frames up to this many pixels decode on one thread, larger ones on two.
-ONE_THREAD_MAX_PIXELS = 1920 * 1080
-
-
-def decode_threads(width_px: int, height_px: int) -> int:
-    """FFmpeg decoding threads for a video of this size (see the module docstring)."""
-    return 1 if width_px * height_px <= ONE_THREAD_MAX_PIXELS else 2
-
-
 class FrameSource(Protocol):
     """An iterable of frames that knows its nominal rate and size."""
 
@@ -71,117 +61,6 @@ def opencv_log_silenced() -> Iterator[None]:
         yield
     finally:
         cv2.utils.logging.setLogLevel(previous)
-
-
-class _Monotonic:
-    """Keeps timestamps strictly increasing when a container reports repeats or jumps back."""
-
-    def __init__(self) -> None:
-        self._last: int | None = None
-
-    def __call__(self, timestamp_ms: int) -> int:
-        if self._last is not None and timestamp_ms <= self._last:
-            timestamp_ms = self._last + 1
-        self._last = timestamp_ms
-        return timestamp_ms
-
-
-class VideoFileSource:
-    """Frames of a video file that OpenCV can decode; timestamps from the container.
-
-    Raises:
-        CaptureError: the file is missing, is not a video, has no decodable video stream.
-    """
-
-    def __init__(self, path: str | Path, *, max_frames: int | None = None) -> None:
-        self.path = Path(path)
-        if not self.path.exists():
-            raise CaptureError(f"video file not found: {self.path}")
-        if self.path.is_dir():
-            raise CaptureError(f"{self.path} is a directory, not a video file")
-        self._cap = self._open(1)
-        threads = decode_threads(self.width_px, self.height_px)
-        if threads != 1:
-            self._cap.release()
-            self._cap = self._open(threads)
-        self.decode = DecodeClock()
-        fps = float(self._cap.get(cv2.CAP_PROP_FPS) or 0.0)
-        self._fps = fps if math.isfinite(fps) and 1.0 <= fps <= 1000.0 else 30.0
-        count = int(self._cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
-        self._count = count if count > 0 else None
-        self._max_frames = max_frames
-        self._first: Frame | None = None
-        ok, image = self._cap.read()
-        if not ok or image is None or image.size == 0:
-            self._cap.release()
-            raise CaptureError(f"{self.path} has no decodable video frames")
-        self._first = Frame(np.ascontiguousarray(image), self._timestamp(0), 0)
-
-    def _open(self, threads: int) -> cv2.VideoCapture:
-        cap = cv2.VideoCapture(str(self.path), cv2.CAP_ANY, [cv2.CAP_PROP_N_THREADS, threads])
-        if not cap.isOpened():
-            cap.release()
-            raise CaptureError(f"cannot open {self.path}: not a video OpenCV can read")
-        return cap
-
-    @property
-    def decoding_threads(self) -> int:
-        """Decoding threads the backend reports using (0 when it does not say)."""
-        return int(self._cap.get(cv2.CAP_PROP_N_THREADS) or 0)
-
-    @property
-    def fps(self) -> float:
-        return self._fps
-
-    @property
-    def frame_count(self) -> int | None:
-        if self._max_frames is not None and self._count is not None:
-            return min(self._count, self._max_frames)
-        return self._count if self._max_frames is None else self._max_frames
-
-    @property
-    def width_px(self) -> int:
-        return int(self._cap.get(cv2.CAP_PROP_FRAME_WIDTH))
-
-    @property
-    def height_px(self) -> int:
-        return int(self._cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
-
-    def _timestamp(self, index: int) -> int:
-        pos = self._cap.get(cv2.CAP_PROP_POS_MSEC)
-        # OpenCV reports the position of the frame just read; fall back to index / fps.
-        if pos is not None and math.isfinite(pos) and (pos > 0 or index == 0):
-            return int(round(pos))
-        return int(round(index * 1000.0 / self._fps))
-
-    def __iter__(self) -> Iterator[Frame]:
-        if self._first is None:
-            raise CaptureError(f"{self.path} was already read; open it again")
-        mono = _Monotonic()
-        first, self._first = self._first, None
-        yield Frame(first.image, mono(first.timestamp_ms), 0)
-        index = 1
-        while self._max_frames is None or index < self._max_frames:
-            t0 = thread_cpu_ms()
-            ok, image = self._cap.read()
-            if not ok or image is None:
-                break
-            frame = Frame(np.ascontiguousarray(image), mono(self._timestamp(index)), index)
-            self.decode.add(thread_cpu_ms() - t0)
-            yield frame
-            index += 1
-        if self._count is not None and index < self._count - 1 and self._max_frames is None:
-            log.warning("%s: decoding stopped at frame %d of %d (truncated or corrupt file)",
-                        self.path.name, index, self._count)
-
-    def close(self) -> None:
-        self._cap.release()
-
-    def __enter__(self) -> VideoFileSource:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 class CameraSource:
@@ -220,7 +99,7 @@ class CameraSource:
 
     def __iter__(self) -> Iterator[Frame]:
         start = time.monotonic()
-        mono = _Monotonic()
+        mono = Monotonic()
         index = 0
         while True:
             t0 = thread_cpu_ms()

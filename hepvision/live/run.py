@@ -19,6 +19,7 @@ from typing import Protocol
 import cv2
 import numpy as np
 
+from hepvision.calibration.undistort import CameraCorrection
 from hepvision.capture.frames import Frame
 from hepvision.capture.live import LatestFrameGrabber, paced
 from hepvision.capture.sources import CameraSource, ImageFolderSource, VideoFileSource
@@ -74,9 +75,11 @@ class Front(Protocol):
         """Answer a pending pain question itself; True when it did."""
         ...
 
-    def show(self, image: np.ndarray | None, update: LiveUpdate | None,
+    def show(self, frame: Frame | None, update: LiveUpdate | None,
              flow: SessionFlow) -> None:
-        """Show a frame (None: nothing to show) and apply the patient's input."""
+        """Show a frame (None: nothing to show) and apply the patient's input. A front
+        that draws nothing never reads ``frame.image`` (a video file's frame is converted to
+        BGR only when read)."""
         ...
 
     def close(self, flow: SessionFlow) -> None:
@@ -113,7 +116,10 @@ def run_live(plans: tuple[ExercisePlan, ...], options: LiveOptions,
             # patient is still answering the pain question.
             feed = LatestFrameGrabber(frames)
             flow = flow or SessionFlow(plans)
-        session = LiveSession(flow, estimator,
+        # A camera's saved calibration undistorts its landmarks (hepvision calibrate camera).
+        correction = (CameraCorrection(f"camera{options.camera or 0}")
+                      if options.video is None else None)
+        session = LiveSession(flow, estimator, correction=correction,
                               prescription_version=options.prescription_version)
         session.engine.stats.cpu.decode = source.decode  # decoding CPU, on its own thread
         front: Front = (_Window(options.screenshot) if options.show_window
@@ -153,7 +159,7 @@ def drive(session: LiveSession, feed: FrameFeed, front: Front) -> None:
             continue
         update = session.process(item.frame, item.captured_s)
         session.engine.stats.dropped = feed.dropped
-        front.show(item.frame.image, update, flow)
+        front.show(item.frame, update, flow)
 
 
 def _open(options: LiveOptions) -> VideoFileSource | ImageFolderSource | CameraSource:
@@ -188,7 +194,7 @@ class Headless:
             flow.rate_pain(value)
         return True
 
-    def show(self, image: np.ndarray | None, update: LiveUpdate | None,
+    def show(self, frame: Frame | None, update: LiveUpdate | None,
              flow: SessionFlow) -> None:
         pass
 
@@ -247,11 +253,11 @@ class _Window:
             self._speaker.say(self._cue)
         return self._cue if now_s < self._cue_until else None
 
-    def show(self, image: np.ndarray | None, update: LiveUpdate | None,
+    def show(self, frame: Frame | None, update: LiveUpdate | None,
              flow: SessionFlow) -> None:
         cue = self.current_cue(update, time.monotonic())
         setup_message = update.feedback.setup_message if update is not None else None
-        base = self._blank if image is None else image
+        base = self._blank if frame is None else frame.image
         template = flow.plan.template  # its target ROM (the patient's, when prescribed)
         target = template.target.rom if template.signal_unit == "deg" else None
         canvas = draw_overlay(base.copy(), update, flow, target, cue=cue,

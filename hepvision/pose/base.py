@@ -39,9 +39,11 @@ def check_frame(frame: Frame, last_timestamp_ms: int | None) -> int:
     Raises:
         ValueError: the image is not (H, W, 3) uint8, or the timestamp does not increase.
     """
-    image = frame.image
-    if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
-        raise ValueError(f"expected an (H, W, 3) uint8 BGR image, got {image.shape} {image.dtype}")
+    if frame.i420 is None:  # I420 planes were checked when the frame was made
+        image = frame.image
+        if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+            raise ValueError(
+                f"expected an (H, W, 3) uint8 BGR image, got {image.shape} {image.dtype}")
     ts = int(frame.timestamp_ms)
     if last_timestamp_ms is not None and ts <= last_timestamp_ms:
         raise ValueError(f"timestamps must increase: got {ts} ms after {last_timestamp_ms} ms")

@@ -14,10 +14,11 @@ The graph follows MediaPipe's ``pose_detection_cpu`` + ``pose_landmark_cpu`` (an
    merged with weighted NMS (IoU 0.3); the best detection wins.
 2. **ROI**: a square centred on the detection's hip-centre keypoint, side ``2 * |kp1 - kp0|``,
    rotated so that hip centre -> scale point points up, enlarged 1.25x.
-3. **Landmarks**: the ROI is cropped to 256x256 straight from the decoded BGR frame with one
-   affine warp (bilinear, edge pixels replicated outside the frame, as MediaPipe's
-   ImageToTensor default; the frame itself is never converted or copied), the 256x256 crop
-   turned to RGB, scaled to [0, 1] and run through the landmark model. The 39 landmarks (33 + 6
+3. **Landmarks**: the ROI is cropped to 256x256 straight from the decoded frame with one
+   affine warp per plane (bilinear, edge pixels replicated outside the frame, as MediaPipe's
+   ImageToTensor default; :mod:`hepvision.pose.crop`): from a video file's I420 planes, or
+   from BGR pixels (cameras, images); the frame itself is never converted or copied. The
+   256x256 crop is turned to RGB, scaled to [0, 1] and run through the landmark model. The 39 landmarks (33 + 6
    auxiliary) are refined from the heatmap (7x7 window, min confidence 0.5), projected back to
    the frame; visibility is the sigmoid of its logit; world landmarks are rotated by the ROI
    rotation. A pose is present when ``pose_flag`` >= the presence threshold.
@@ -52,6 +53,7 @@ from hepvision.capture.frames import Frame
 from hepvision.errors import ModelError
 from hepvision.pose.base import check_frame
 from hepvision.pose.cost import PoseCost, thread_cpu_ms
+from hepvision.pose.crop import SquareCropper
 from hepvision.pose.geometry import (
     AnchorOptions,
     RotatedRect,
@@ -159,7 +161,7 @@ class OnnxPoseEstimator:
         if opts.refine_with_heatmap:
             self._lm_outputs.append("heatmap")
         # Every frame runs in the same buffers: the crop, the model input and its outputs.
-        self._crop = np.empty((_LANDMARK_SIZE_PX, _LANDMARK_SIZE_PX, 3), np.uint8)
+        self._cropper = SquareCropper(_LANDMARK_SIZE_PX)
         self._lm_run = BoundRun(self._landmarker, "input", self._lm_input, self._lm_outputs)
         self._roi: RotatedRect | None = None
         self._last_timestamp_ms: int | None = None
@@ -215,22 +217,21 @@ class OnnxPoseEstimator:
         """
         if self._closed:
             raise RuntimeError("OnnxPoseEstimator is closed")
-        image = frame.image
         ts = self._last_timestamp_ms = check_frame(frame, self._last_timestamp_ms)
-        height, width = image.shape[:2]
+        height, width = frame.height_px, frame.width_px
 
         self._detector_ran = False
         self._cost = PoseCost()
         if self._roi is None:
             self._detector_ran = True
             t0 = thread_cpu_ms()
-            self._roi = self._detect(image)
+            self._roi = self._detect(frame.image)
             self._cost = PoseCost(detector_ms=thread_cpu_ms() - t0)
             if self._roi is None:
                 self._smoother.reset()
                 return PoseResult.empty(ts, width, height)
 
-        result = self._landmarks(image, self._roi, ts)
+        result = self._landmarks(frame, self._roi, ts)
         if result is None:
             self._roi = None
             self._smoother.reset()
@@ -288,7 +289,7 @@ class OnnxPoseEstimator:
         kps_px = project_to_image(dets.keypoints[0], box)
         return roi_from_alignment_points(kps_px[0], kps_px[1], scale=self._options.roi_scale)
 
-    def _landmarks(self, image: np.ndarray, roi: RotatedRect, ts: int) -> PoseResult | None:
+    def _landmarks(self, frame: Frame, roi: RotatedRect, ts: int) -> PoseResult | None:
         """Run the landmark model on ``roi``; the result (and the next ROI) or None if absent.
 
         Times its three stages (crop, landmark model, post-processing) into ``last_cost``.
@@ -296,31 +297,26 @@ class OnnxPoseEstimator:
         if not (roi.width_px > 1.0 and math.isfinite(roi.width_px)):
             return None
         t0 = thread_cpu_ms()
-        self._crop_roi(image, roi)
+        self._crop_roi(frame, roi)
         t1 = thread_cpu_ms()
         outputs = self._lm_run.run()
         t2 = thread_cpu_ms()
-        height, width = image.shape[:2]
-        result = self._read_landmarks(outputs, roi, ts, width, height)
+        result = self._read_landmarks(outputs, roi, ts, frame.width_px, frame.height_px)
         self._cost = PoseCost(crop_ms=t1 - t0, detector_ms=self._cost.detector_ms,
                               landmarks_ms=t2 - t1, post_ms=thread_cpu_ms() - t2)
         return result
 
-    def _crop_roi(self, image: np.ndarray, roi: RotatedRect) -> None:
-        """Crop ``roi`` from the BGR frame into the model input (RGB, [0, 1])."""
-        size = _LANDMARK_SIZE_PX
+    def _crop_roi(self, frame: Frame, roi: RotatedRect) -> None:
+        """Crop ``roi`` from the frame (its I420 planes when it has them, else its BGR
+        pixels) into the model input (RGB, [0, 1])."""
         # Tasks' landmark preprocessing keeps ImageToTensor's default border (replicate); only
         # the detector's letterbox is zero-padded. Zero here moves landmarks by up to ~2 % of
         # the frame height whenever the ROI leaves the frame.
-        crop = cv2.warpAffine(
-            image,
-            crop_matrix(roi, size, size),
-            (size, size),
-            dst=self._crop,
-            flags=cv2.INTER_LINEAR,
-            borderMode=cv2.BORDER_REPLICATE,
-        )
-        cv2.cvtColor(crop, cv2.COLOR_BGR2RGB, dst=crop)
+        matrix = crop_matrix(roi, _LANDMARK_SIZE_PX, _LANDMARK_SIZE_PX)
+        if frame.i420 is not None:
+            crop = self._cropper.from_i420(frame.i420, matrix)
+        else:
+            crop = self._cropper.from_bgr(frame.image, matrix)
         np.multiply(crop, np.float32(1.0 / 255.0), out=self._lm_input[0], casting="unsafe")
 
     def _read_landmarks(self, outputs: list[np.ndarray], roi: RotatedRect, ts: int,

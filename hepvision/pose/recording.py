@@ -165,7 +165,7 @@ class ReplayPoseEstimator:
             if 0 <= j < len(self._times):
                 if best is None or abs(self._times[j] - ts) < abs(self._times[best] - ts):
                     best = j
-        height, width = frame.image.shape[:2]
+        height, width = frame.height_px, frame.width_px
         if best is None or abs(int(self._times[best]) - ts) > self._tolerance_ms:
             return PoseResult.empty(ts, width, height)
         r = self.recording.results[best]
