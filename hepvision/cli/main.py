@@ -35,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     from hepvision.cli import (
         app,
         bench,
+        calibrate,
         export,
         learn,
         live,
@@ -59,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     app.add_parser(sub)
     templates.add_parsers(sub)
     learn.add_parsers(sub)
+    calibrate.add_parser(sub)
     server.add_parsers(sub)
     upload.add_parsers(sub)
     export.add_parsers(sub)

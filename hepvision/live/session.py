@@ -12,7 +12,7 @@ record are the same for all.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from typing import Protocol
 
@@ -36,12 +36,16 @@ class LiveSession:
         flow: the patient's session flow (plans, pain, sets, rest).
         estimator: the pose backend (its name and model hashes go into the record).
         prescription_version: the prescription version the plans follow (None: none).
+        correction: applied to every pose before analysis (the camera's calibration, see
+            :class:`hepvision.calibration.undistort.CameraCorrection`; None: none).
     """
 
     def __init__(self, flow: SessionFlow, estimator: PoseEstimator, *,
                  prescription_version: int | None = None, max_frames: int | None = None,
-                 threaded_decode: bool = True) -> None:
+                 threaded_decode: bool = True,
+                 correction: Callable[[PoseResult], PoseResult] | None = None) -> None:
         self.flow = flow
+        self._correction = correction
         self.engine = LiveEngine(estimator)
         info = estimator.info  # read now: a closed backend need not answer
         self._context = RunContext(backend=info.name, model_sha256=dict(info.model_sha256),
@@ -80,6 +84,8 @@ class LiveSession:
         analyzer = self.flow.analyzer
         if analyzer is None:
             raise RuntimeError("no set is running")
+        if self._correction is not None:
+            pose = self._correction(pose)
         feedback = analyzer.update(pose)
         self.flow.on_feedback(feedback)
         return feedback

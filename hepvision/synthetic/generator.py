@@ -122,7 +122,8 @@ def synthesize(
     world = cam.to_world(body, yaw_deg)
     image = cam.project(world)
     truth = _truth(angles, n, motion.posture)
-    results = _to_results(image, world, times_s, cam, yaw_deg, noise, seed)
+    results = _to_results(image, cam.seen_world(world), times_s, cam, yaw_deg, noise,
+                          seed)
     return SyntheticRecording(motion_id, yaw_deg, fps, results, truth,
                               np.round(peaks_s * 1000).astype(np.int64), reps)
 

@@ -1,0 +1,130 @@
+"""``hepvision calibrate camera (--camera N | --video FILE)`` and ``hepvision calibrate board``.
+
+``camera``: solves the camera's intrinsics and lens distortion from a printed checkerboard
+(:mod:`hepvision.calibration.intrinsics`), reports the RMS reprojection error and saves the
+result per camera and resolution in the data dir, where ``hepvision live`` finds it and
+undistorts that camera's landmarks before any angle. ``board``: writes the printable board
+(SVG at true scale). The procedure: ``calibration/README.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+
+BOARD_HELP = ("inner corners across x down, and the printed square size in mm "
+              "(default 9x6@25: the board of calibration/)")
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("calibrate", help="calibrate a camera (intrinsics, lens distortion)",
+                       description="Camera calibration: the camera's intrinsics and lens "
+                       "distortion from a printed checkerboard; see calibration/README.md.")
+    csub = p.add_subparsers(dest="calibrate_command", metavar="ACTION", required=True)
+    cam = csub.add_parser(
+        "camera", help="solve and save a camera's intrinsics from views of the board",
+        description="Show the printed board to the camera (or film it) at many places and "
+        "angles; the frames that cover the image best are used; the result is saved per "
+        "camera and resolution and used automatically by 'hepvision live' on that camera.")
+    src = cam.add_mutually_exclusive_group(required=True)
+    src.add_argument("--camera", type=int, metavar="N", help="camera index (live capture)")
+    src.add_argument("--video", type=Path, metavar="FILE", help="a video of the board")
+    cam.add_argument("--board", default="9x6@25", metavar="COLSxROWS[@MM]", help=BOARD_HELP)
+    cam.add_argument("--name", metavar="NAME",
+                     help="save under this camera name (default: cameraN for --camera N; "
+                     "the video's name for --video)")
+    cam.add_argument("--seconds", type=float, default=30.0,
+                     help="how long to capture from --camera (default: 30)")
+    cam.add_argument("--no-save", action="store_true", help="report only, save nothing")
+    cam.set_defaults(handler=run_camera)
+    board = csub.add_parser("board", help="write the printable board (SVG, true scale)")
+    board.add_argument("--board", default="9x6@25", metavar="COLSxROWS[@MM]", help=BOARD_HELP)
+    board.add_argument("--out", type=Path, required=True, metavar="FILE.svg")
+    board.set_defaults(handler=run_board)
+
+
+def run_camera(args: argparse.Namespace) -> int:
+    from hepvision.calibration.intrinsics import Board, calibrate_images, save_intrinsics
+
+    board = Board.parse(args.board)
+    if args.video is not None:
+        name = args.name or args.video.stem
+        images = _video_images(args.video)
+    else:
+        name = args.name or f"camera{args.camera}"
+        print(f"show the {board.cols}x{board.rows} board to camera {args.camera} for "
+              f"{args.seconds:g} s: near and far, at the edges and corners, tilted",
+              file=sys.stderr)
+        images = _camera_images(args.camera, args.seconds)
+    cal = calibrate_images(images, board)
+    intr = cal.intrinsics
+    print(f"{name} {intr.width_px}x{intr.height_px}: fx {intr.fx_px:.1f} fy {intr.fy_px:.1f} "
+          f"cx {intr.cx_px:.1f} cy {intr.cy_px:.1f} px; distortion k1 {intr.dist[0]:.4f} "
+          f"k2 {intr.dist[1]:.4f} p1 {intr.dist[2]:.5f} p2 {intr.dist[3]:.5f}")
+    print(f"RMS reprojection error {intr.rms_px:.3f} px over {intr.views} views (board found "
+          f"in {cal.views_found} of {cal.frames_examined} frames; {cal.coverage:.0%} of the "
+          "image covered)")
+    if intr.rms_px > 1.0:
+        print("warning: RMS above 1 px: the board may be bent, blurred or mis-sized",
+              file=sys.stderr)
+    if cal.coverage < 0.75:
+        print("warning: the board did not reach every part of the image; show it near the "
+              "edges and corners too", file=sys.stderr)
+    if not args.no_save:
+        print(f"saved to {save_intrinsics(intr, name)}")
+    return 0
+
+
+def run_board(args: argparse.Namespace) -> int:
+    from hepvision.calibration.board import board_svg
+    from hepvision.calibration.intrinsics import Board
+
+    board = Board.parse(args.board)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(board_svg(board), encoding="utf-8")
+    print(f"board written to {args.out}: print at 100 % (no 'fit to page') and check the "
+          "100 mm scale bar with a ruler", file=sys.stderr)
+    return 0
+
+
+def _video_images(path: Path) -> Iterator[np.ndarray]:
+    """Grey frames of a video, evenly spaced, at most MAX_FRAMES_EXAMINED."""
+    from hepvision.calibration.intrinsics import MAX_FRAMES_EXAMINED, CalibrationError
+    from hepvision.capture.sources import open_source
+
+    if not path.is_file():
+        raise CalibrationError(f"{path}: no such file")
+    with open_source(path) as src:
+        total = src.frame_count
+        step = max(1, (total or 0) // MAX_FRAMES_EXAMINED) if total else 5
+        for i, frame in enumerate(src):
+            if i % step == 0:
+                yield _grey(frame.image)
+
+
+def _camera_images(index: int, seconds: float) -> Iterator[np.ndarray]:
+    """Grey frames from a camera for ``seconds``, about five a second."""
+    from hepvision.capture.sources import CameraSource
+
+    end = time.monotonic() + seconds
+    last = 0.0
+    with CameraSource(index) as src:
+        for frame in src:
+            now = time.monotonic()
+            if now > end:
+                break
+            if now - last >= 0.2:
+                last = now
+                yield _grey(frame.image)
+
+
+def _grey(image: np.ndarray) -> np.ndarray:
+    import cv2
+
+    out: np.ndarray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    return out
