@@ -31,13 +31,19 @@ API = "/api/v1"
 PASSWORD = "correct horse battery"
 
 
+#: A squat rule of each severity: the server keeps the template's severity for a rule (issue
+#: 15), so the claimed one must agree; "precaution_*" are the ROM caps, always stop.
+SQUAT_RULE = {"caution": "knee_valgus", "warning": "trunk_lean", "info": "too_fast",
+              "stop": "precaution_knee_flexion_max_0"}
+
+
 def session_record(severities: list[str], *, started_at: datetime | None = None
                    ) -> dict[str, Any]:
     """A squat session of one set of one repetition, with one finding per severity given."""
     start = started_at or datetime.now(UTC) - timedelta(hours=1)
-    findings = [{"rule_id": f"rule_{i}", "severity": sev, "time_ms": 800, "rep_index": 0,
+    findings = [{"rule_id": SQUAT_RULE.get(sev, "knee_valgus"), "severity": sev, "time_ms": 800, "rep_index": 0,
                  "value": 12.0, "limit": 10.0, "message": "knees move inward"}
-                for i, sev in enumerate(severities)]
+                for sev in severities]
     rep = {"start_ms": 0, "peak_ms": 800, "end_ms": 1700, "rom_peak_deg": 90.0}
     return {
         "session_id": str(uuid.uuid4()), "app_version": "0.1.0",

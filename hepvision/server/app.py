@@ -13,6 +13,7 @@ from hepvision import __version__
 from hepvision.phone import pipeline_installed
 from hepvision.phone.routes import install_phone
 from hepvision.server.api.main import api_router
+from hepvision.server.api.responses import install_error_handlers
 from hepvision.server.core.config import Settings
 from hepvision.server.core.headers import SecurityHeaders
 from hepvision.server.core.security import Security
@@ -109,6 +110,7 @@ def create_app(settings: Settings, *, migrate: bool = True,
                                   memory_kib=settings.argon2_memory_kib)
     app.state.template_ids = template_ids
     app.include_router(api_router)
+    install_error_handlers(app)
     install_web(app)  # the therapist dashboard pages (hepvision.server.web)
     install_docs(app)
     if pipeline_installed():  # the patient's phone page and landmark socket

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, AliasChoices, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AliasChoices, BaseModel, ConfigDict, Field, model_validator
 
 from hepvision.vocabulary import PAIN_NRS_MAX, PAIN_STOP_NRS_MIN
 from hepvision.wire.session import Side, Slug
@@ -25,6 +25,23 @@ def _zone(name: str) -> str:
     return name
 
 
+def _no_nul(value: Any) -> Any:
+    """Reject a NUL character anywhere in a request body (PostgreSQL cannot store one)."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValueError("text must not contain a NUL character")
+    elif isinstance(value, dict):
+        for item in value.values():
+            _no_nul(item)
+    elif isinstance(value, list):
+        for item in value:
+            _no_nul(item)
+    return value
+
+
+#: The days the server accepts anywhere (dates outside are typos or probes, e.g. year 9999).
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
+Day = Annotated[date, Field(ge=FIRST_DAY, le=LAST_DAY)]
 TimeZoneName = Annotated[str, Field(max_length=64), AfterValidator(_zone)]
 Email = Annotated[str, Field(min_length=3, max_length=254,
                              pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
@@ -33,7 +50,14 @@ Note = Annotated[str, Field(max_length=500)]
 
 
 class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """A request body: unknown keys, non-finite numbers and NUL characters are refused."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _refuse_nul(cls, data: Any) -> Any:
+        return _no_nul(data)
 
 
 class _Out(BaseModel):
@@ -70,15 +94,18 @@ class PatientCreate(_In):
     display_name: Name
     external_ref: Annotated[str, Field(max_length=64)] | None = None
     timezone: TimeZoneName = "UTC"
-    monitoring_start: date | None = None
+    monitoring_start: Day | None = None
 
 
 class PatientUpdate(_In):
-    display_name: Name | None = None
+    """The fields to change. ``display_name``, ``timezone`` and ``is_active`` cannot be null
+    (leave them out to keep them); ``external_ref`` and ``monitoring_start`` can."""
+
+    display_name: Name = Field(default=None)
     external_ref: Annotated[str, Field(max_length=64)] | None = None
-    timezone: TimeZoneName | None = None
-    monitoring_start: date | None = None
-    is_active: bool | None = None
+    timezone: TimeZoneName = Field(default=None)
+    monitoring_start: Day | None = None
+    is_active: bool = Field(default=None)
 
 
 class PatientPublic(_Out):
@@ -322,17 +349,19 @@ class RtmPublic(_Out):
 
 
 class RtmTimeCreate(_In):
-    day: date
+    day: Day
     minutes: Annotated[int, Field(ge=1, le=600)]
     live_contact: bool
     note: Annotated[str, Field(max_length=500)] = ""
 
 
 class RtmTimeUpdate(_In):
-    day: date | None = None
-    minutes: Annotated[int, Field(ge=1, le=600)] | None = None
-    live_contact: bool | None = None
-    note: Annotated[str, Field(max_length=500)] | None = None
+    """The fields to change (none of them can be null: leave a field out to keep it)."""
+
+    day: Day = Field(default=None)
+    minutes: Annotated[int, Field(ge=1, le=600)] = Field(default=None)
+    live_contact: bool = Field(default=None)
+    note: Annotated[str, Field(max_length=500)] = Field(default=None)
 
 
 class RtmTimePublic(_Out):
@@ -348,8 +377,8 @@ class RtmTimePublic(_Out):
 
 
 class ProgressReportRequest(_In):
-    start: date
-    end: date
+    start: Day
+    end: Day
     comment: Annotated[str, Field(max_length=2000)] = ""
 
 

@@ -11,10 +11,11 @@ Access rules (every route uses exactly one of these):
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Collection, Iterator
+from datetime import date
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Path, Request, status
+from fastapi import Depends, HTTPException, Path, Query, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
@@ -41,7 +42,16 @@ def get_db(request: Request) -> Iterator[Session]:
         yield session
 
 
+def get_template_ids(request: Request) -> Collection[str] | None:
+    """The exercise ids the server knows (``None``: any id; tests only)."""
+    source: Callable[[], Collection[str] | None] = request.app.state.template_ids
+    return source()
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+TemplateIdsDep = Annotated[Collection[str] | None, Depends(get_template_ids)]
+#: A day in a query (``as_of``, ``start``, ``end``): within the years the server accepts.
+DayQ = Annotated[date | None, Query(ge=date(2000, 1, 1), le=date(2099, 12, 31))]
 SecurityDep = Annotated[Security, Depends(get_security)]
 SessionDep = Annotated[Session, Depends(get_db)]
 

@@ -2,6 +2,7 @@
 
 from fastapi import APIRouter
 
+from hepvision.server.api.responses import ERROR_RESPONSES
 from hepvision.server.api.routes import (
     alerts,
     audit,
@@ -22,7 +23,8 @@ API_PREFIX = "/api/v1"
 PUBLIC_PATHS = frozenset({f"{API_PREFIX}/health", f"{API_PREFIX}/auth/login",
                           f"{API_PREFIX}/devices/enrol"})
 
-api_router = APIRouter(prefix=API_PREFIX)
+#: Every route documents the error bodies it may answer with (hepvision.server.api.responses).
+api_router = APIRouter(prefix=API_PREFIX, responses=ERROR_RESPONSES)
 for module in (health, auth, patients, prescriptions, sessions, reports, audit, fhir,
                patient_data):
     api_router.include_router(module.router)

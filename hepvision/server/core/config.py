@@ -8,6 +8,8 @@
                                default) outside development
     HEPVISION_ACCESS_TOKEN_MINUTES, HEPVISION_ENROLMENT_CODE_HOURS, HEPVISION_MAX_SESSION_BYTES,
     HEPVISION_PAIN_ALERT_THRESHOLD, HEPVISION_ROM_DROP_ALERT_DEG, ...
+    HEPVISION_SESSION_BACKDATE_DAYS  how many days before a patient's enrolment an uploaded
+                               session may be dated (default 1; raise it to import history)
 
 Settings are built explicitly (``Settings()`` or ``load_settings(env_file=...)``) and passed to
 ``create_app(settings)``; nothing is read at import time.
@@ -57,6 +59,7 @@ class Settings(BaseSettings):
     argon2_time_cost: int = Field(default=3, ge=1, le=20)
     argon2_memory_kib: int = Field(default=64 * 1024, ge=8, le=4 * 1024 * 1024)
     db_pool_size: int = Field(default=10, ge=1, le=200)
+    session_backdate_days: int = Field(default=1, ge=0, le=36_500)
     sql_echo: bool = False
 
     @model_validator(mode="after")

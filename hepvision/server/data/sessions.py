@@ -7,6 +7,8 @@ import json
 import statistics
 import uuid
 from collections import Counter
+from collections.abc import Collection
+from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -17,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from hepvision.server.data import audit, prescriptions
+from hepvision.server.data.session_checks import CLOCK_SLACK, checked_record
 from hepvision.server.errors import ConflictError, InvalidInputError, NotFoundError
 from hepvision.server.models import (
     ExerciseSession,
@@ -37,13 +40,20 @@ def record_digest(record: SessionRecord) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def ingest(db: Session, patient: Patient, record: SessionRecord) -> bool:
+def ingest(db: Session, patient: Patient, record: SessionRecord,
+           template_ids: Collection[str] | None = None, *,
+           backdate: timedelta = CLOCK_SLACK) -> bool:
     """Store ``record`` for ``patient``; ``True`` if stored now, ``False`` if already stored.
 
-    The session, its per-exercise summaries, the RTM ledger row and the audit entry are written
-    in one transaction. A session id already used by another patient, or reused with different
-    content, is a :class:`ConflictError`; nothing is written then.
+    The record is first checked and given the server's finding severities
+    (:func:`~hepvision.server.data.session_checks.checked_record`; ``template_ids``: the
+    exercise library, ``None`` for any id; ``backdate``: how long before enrolment a session
+    may start). The session, its per-exercise summaries, the RTM
+    ledger row and the audit entry are written in one transaction. A session id already used by
+    another patient, or reused with different content, is a :class:`ConflictError`; nothing is
+    written then.
     """
+    record = checked_record(db, patient, record, template_ids, backdate=backdate)
     digest = record_digest(record)
     existing = _existing(db, record, patient.id, digest)
     if existing is not None:

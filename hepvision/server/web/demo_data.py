@@ -114,7 +114,8 @@ def _demo_set(rng: random.Random, plan: ExercisePlan, s: int, level: float
                          "rep_index": 0, "value": 14.0, "limit": 12.0,
                          "message": "Push your knees out over your toes."})
     if s == 0 and rng.random() < 0.02:
-        findings.append({"rule_id": "rom_cap", "severity": "stop", "time_ms": 0,
+        findings.append({"rule_id": f"precaution_{plan.angle_name}_max_0", "severity": "stop",
+                         "time_ms": 0,
                          "rep_index": None, "value": None, "limit": None,
                          "message": "Stop: stay within the range your therapist set."})
     one = {"set_index": s, "reps": len(reps), "partial_reps": 0, "repetitions": reps,

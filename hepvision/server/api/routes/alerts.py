@@ -5,11 +5,15 @@ The rules are :mod:`hepvision.server.data.alerts` (the dashboard shows the same 
 
 from __future__ import annotations
 
-from datetime import date
-
 from fastapi import APIRouter, HTTPException, status
 
-from hepvision.server.api.deps import OwnedPatientDep, SessionDep, SettingsDep, TherapistDep
+from hepvision.server.api.deps import (
+    DayQ,
+    OwnedPatientDep,
+    SessionDep,
+    SettingsDep,
+    TherapistDep,
+)
 from hepvision.server.data import alert_rules, alerts, audit
 from hepvision.server.data.alert_rules import AlertDefaults
 from hepvision.server.errors import NotFoundError
@@ -26,7 +30,7 @@ router = APIRouter(prefix="/patients/{patient_id}", tags=["alerts"])
 
 @router.get("/alerts", response_model=list[Alert])
 def list_alerts(patient: OwnedPatientDep, therapist: TherapistDep, db: SessionDep,
-                settings: SettingsDep, as_of: date | None = None,
+                settings: SettingsDep, as_of: DayQ = None,
                 include_acknowledged: bool = False) -> list[Alert]:
     """Open alerts: pain at or above the patient's stop, stop findings, a ROM drop against the
     previous week, missed sessions. ``include_acknowledged``: also those a therapist closed

@@ -15,7 +15,7 @@ router = APIRouter(tags=["audit"])
 
 @router.get("/audit", response_model=list[AuditPublic])
 def audit_log(therapist: TherapistDep, db: SessionDep,
-              patient_id: Annotated[int | None, Query(ge=1)] = None,
+              patient_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
               limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> list[AuditPublic]:
     """Entries by the caller or about the caller's patients, newest first."""
     return [AuditPublic.model_validate(e)

@@ -13,6 +13,7 @@ from hepvision.server.api.deps import (
     SessionDep,
     TherapistDep,
 )
+from hepvision.server.api.responses import unprocessable
 from hepvision.server.data import audit, prescriptions
 from hepvision.server.errors import InvalidInputError, NotFoundError
 from hepvision.server.schemas import PrescriptionCreate, PrescriptionPublic
@@ -38,7 +39,7 @@ def create_version(body: PrescriptionCreate, patient: OwnedPatientDep,
         row = prescriptions.create_prescription(db, therapist, patient, body,
                                                 request.app.state.template_ids())
     except InvalidInputError as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
+        raise unprocessable(str(exc), ("body", "exercises")) from None
     return prescriptions.to_public(row)
 
 

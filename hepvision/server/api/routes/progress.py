@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Response, status
+from fastapi import APIRouter, Response
 
 from hepvision.server.api.deps import OwnedPatientDep, SessionDep, SettingsDep, TherapistDep
+from hepvision.server.api.responses import unprocessable
 from hepvision.server.data.alert_rules import AlertDefaults
 from hepvision.server.errors import InvalidInputError
 from hepvision.server.progress import log_report, progress_pdf, report_filename
@@ -24,7 +25,7 @@ def progress_report(body: ProgressReportRequest, patient: OwnedPatientDep,
         pdf = progress_pdf(db, patient, start=body.start, end=body.end, comment=body.comment,
                            defaults=AlertDefaults.from_settings(settings))
     except InvalidInputError as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
+        raise unprocessable(str(exc)) from None
     log_report(db, "therapist", therapist.id, patient, body.start, body.end)
     name = report_filename(patient, body.start, body.end)
     return Response(pdf, media_type="application/pdf",

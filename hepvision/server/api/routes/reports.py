@@ -5,12 +5,13 @@ Alerts are in :mod:`.alerts`, the RTM ledger in :mod:`.rtm`.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Response
+from fastapi import APIRouter, Query, Response
 
-from hepvision.server.api.deps import OwnedPatientDep, SessionDep, TherapistDep
+from hepvision.server.api.deps import DayQ, OwnedPatientDep, SessionDep, TherapistDep
+from hepvision.server.api.responses import unprocessable
 from hepvision.server.data import audit, reports
 from hepvision.server.models import Patient, Therapist
 from hepvision.server.schemas import (
@@ -21,9 +22,10 @@ from hepvision.server.schemas import (
 )
 
 router = APIRouter(prefix="/patients/{patient_id}", tags=["reports"])
+SLUG = r"^[a-z0-9][a-z0-9_\-]*$"
 
-StartQ = Annotated[date | None, Query(description="first day (patient-local), inclusive")]
-EndQ = Annotated[date | None, Query(description="last day (patient-local), inclusive")]
+StartQ = Annotated[DayQ, Query(description="first day (patient-local), inclusive")]
+EndQ = Annotated[DayQ, Query(description="last day (patient-local), inclusive")]
 
 
 def _log(db: SessionDep, therapist: Therapist, patient: Patient, what: str) -> None:
@@ -33,8 +35,8 @@ def _log(db: SessionDep, therapist: Therapist, patient: Patient, what: str) -> N
 
 @router.get("/rom-trend", response_model=list[RomPoint])
 def rom_trend(patient: OwnedPatientDep, therapist: TherapistDep, db: SessionDep,
-              exercise_id: Annotated[str | None, Query(max_length=64)] = None,
-              angle_name: Annotated[str | None, Query(max_length=64)] = None,
+              exercise_id: Annotated[str | None, Query(max_length=64, pattern=SLUG)] = None,
+              angle_name: Annotated[str | None, Query(max_length=64, pattern=SLUG)] = None,
               start: StartQ = None, end: EndQ = None,
               limit: Annotated[int, Query(ge=1, le=5000)] = 1000) -> list[RomPoint]:
     """Best and median peak ROM (degrees) per session for an exercise and joint, over time."""
@@ -52,7 +54,8 @@ def adherence(patient: OwnedPatientDep, therapist: TherapistDep, db: SessionDep,
     end = end or reports.local_today(patient)
     start = start or end - timedelta(days=27)
     if start > end or (end - start).days > 366:
-        raise HTTPException(422, "start must be before end and at most 366 days apart")
+        raise unprocessable("start must be before end and at most 366 days apart",
+                            ("query", "start"))
     out = reports.adherence(db, patient, period=period, start=start, end=end)
     _log(db, therapist, patient, "adherence")
     return out

@@ -6,25 +6,25 @@ Rules in :mod:`hepvision.server.data.rtm`; the month report in
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, Response, status
+from fastapi import APIRouter, HTTPException, Path, Query, Response, status
 
-from hepvision.server.api.deps import OwnedPatientDep, SessionDep, TherapistDep
+from hepvision.server.api.deps import DayQ, OwnedPatientDep, SessionDep, TherapistDep
 from hepvision.server.data import audit, reports, rtm, rtm_report
 from hepvision.server.errors import NotFoundError
 from hepvision.server.models import utcnow
 from hepvision.server.schemas import RtmPublic, RtmTimeCreate, RtmTimePublic, RtmTimeUpdate
 
 router = APIRouter(tags=["rtm"])
-MonthQ = Annotated[str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$",
+EntryIdPath = Annotated[int, Path(ge=1, le=2**31 - 1)]
+MonthQ = Annotated[str | None, Query(pattern=r"^20\d{2}-(0[1-9]|1[0-2])$",
                                      description="calendar month YYYY-MM")]
 
 
 @router.get("/patients/{patient_id}/rtm", response_model=RtmPublic)
 def ledger(patient: OwnedPatientDep, therapist: TherapistDep, db: SessionDep,
-           as_of: date | None = None) -> RtmPublic:
+           as_of: DayQ = None) -> RtmPublic:
     """Days with transmitted data, the 30-day device periods from the first monitored day with
     the code each supports (98977 / 98985, 98975 once), and the management time per month
     with its codes (98980 / 98981 / 98979)."""
@@ -52,7 +52,7 @@ def add_time(body: RtmTimeCreate, patient: OwnedPatientDep, therapist: Therapist
 
 
 @router.patch("/patients/{patient_id}/rtm/time/{entry_id}", response_model=RtmTimePublic)
-def update_time(entry_id: int, body: RtmTimeUpdate, patient: OwnedPatientDep,
+def update_time(entry_id: EntryIdPath, body: RtmTimeUpdate, patient: OwnedPatientDep,
                 therapist: TherapistDep, db: SessionDep) -> RtmTimePublic:
     """Correct an entry; the audit log keeps what it said before."""
     try:
@@ -64,7 +64,7 @@ def update_time(entry_id: int, body: RtmTimeUpdate, patient: OwnedPatientDep,
 
 @router.delete("/patients/{patient_id}/rtm/time/{entry_id}",
                status_code=status.HTTP_204_NO_CONTENT)
-def delete_time(entry_id: int, patient: OwnedPatientDep, therapist: TherapistDep,
+def delete_time(entry_id: EntryIdPath, patient: OwnedPatientDep, therapist: TherapistDep,
                 db: SessionDep) -> Response:
     try:
         rtm.delete_time(db, therapist, patient, entry_id)
