@@ -21,7 +21,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from hepvision.calibration.intrinsics import CameraIntrinsics, load_intrinsics
+from hepvision.calibration.intrinsics import (
+    CameraIntrinsics,
+    default_intrinsics,
+    load_intrinsics,
+)
+from hepvision.calibration.tiltfile import load_tilt
+from hepvision.kinematics.camera_tilt import CameraTilt, level_landmarks
 from hepvision.pose.types import PoseResult
 
 log = logging.getLogger(__name__)
@@ -68,14 +74,17 @@ class Undistorter:
 
 
 class CameraCorrection:
-    """The landmark correction of one camera: its saved calibration for the frame size seen,
-    applied to every result; nothing when it has none (logged once)."""
+    """The landmark correction of one camera: its saved calibration for the frame size seen
+    (undistortion), then the tilt saved by its last setup (``hepvision calibrate setup``:
+    landmarks levelled, see :func:`~hepvision.kinematics.camera_tilt.level_landmarks`), applied
+    to every result; nothing when it has neither (logged once)."""
 
     def __init__(self, camera: str, home: str | Path | None = None) -> None:
         self.camera = camera
         self._home = home
         self._size: tuple[int, int] | None = None
         self._undistort: Undistorter | None = None
+        self._level: tuple[np.ndarray, CameraTilt] | None = None
 
     @property
     def intrinsics(self) -> CameraIntrinsics | None:
@@ -84,13 +93,27 @@ class CameraCorrection:
     def __call__(self, result: PoseResult) -> PoseResult:
         size = (result.image_width_px, result.image_height_px)
         if size != self._size:
-            self._size = size
-            intr = load_intrinsics(self.camera, *size, home=self._home)
-            self._undistort = Undistorter(intr) if intr is not None else None
-            if intr is None:
-                log.info("no calibration of %s at %dx%d: landmarks used as seen (hepvision "
-                         "calibrate camera)", self.camera, *size)
-            else:
-                log.info("%s at %dx%d: landmarks undistorted (calibration RMS %.2f px)",
-                         self.camera, *size, intr.rms_px)
-        return self._undistort(result) if self._undistort is not None else result
+            self._load(size)
+        out = self._undistort(result) if self._undistort is not None else result
+        if self._level is not None:
+            k, tilt = self._level
+            out = level_landmarks(out, k, tilt.pitch_deg, tilt.roll_deg)
+        return out
+
+    def _load(self, size: tuple[int, int]) -> None:
+        self._size = size
+        intr = load_intrinsics(self.camera, *size, home=self._home)
+        self._undistort = Undistorter(intr) if intr is not None else None
+        if intr is None:
+            log.info("no calibration of %s at %dx%d: landmarks used as seen (hepvision "
+                     "calibrate camera)", self.camera, *size)
+        else:
+            log.info("%s at %dx%d: landmarks undistorted (calibration RMS %.2f px)",
+                     self.camera, *size, intr.rms_px)
+        tilt = load_tilt(self.camera, *size, home=self._home)
+        self._level = None
+        if tilt is not None:
+            k = (intr or default_intrinsics(*size)).matrix()
+            self._level = (k, tilt)
+            log.info("%s: landmarks levelled for the tilt measured at setup (pitch %.1f, "
+                     "roll %.1f deg)", self.camera, tilt.pitch_deg, tilt.roll_deg)

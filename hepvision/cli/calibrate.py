@@ -1,9 +1,11 @@
-"""``hepvision calibrate camera (--camera N | --video FILE)`` and ``hepvision calibrate board``.
+"""``hepvision calibrate camera | setup | board``.
 
 ``camera``: solves the camera's intrinsics and lens distortion from a printed checkerboard
 (:mod:`hepvision.calibration.intrinsics`), reports the RMS reprojection error and saves the
 result per camera and resolution in the data dir, where ``hepvision live`` finds it and
-undistorts that camera's landmarks before any angle. ``board``: writes the printable board
+undistorts that camera's landmarks before any angle. ``setup``: the camera's pitch, roll and
+distance from the standing patient, with a warning when the tilt distorts angles (saved per
+camera, then used to level its landmarks). ``board``: writes the printable board
 (SVG at true scale). The procedure: ``calibration/README.md``.
 """
 
@@ -46,6 +48,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     board.add_argument("--board", default="9x6@25", metavar="COLSxROWS[@MM]", help=BOARD_HELP)
     board.add_argument("--out", type=Path, required=True, metavar="FILE.svg")
     board.set_defaults(handler=run_board)
+    add_setup_parser(csub)
 
 
 def run_camera(args: argparse.Namespace) -> int:
@@ -128,3 +131,52 @@ def _grey(image: np.ndarray) -> np.ndarray:
 
     out: np.ndarray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
     return out
+
+
+def add_setup_parser(csub: argparse._SubParsersAction) -> None:
+    st = csub.add_parser(
+        "setup", help="the camera's pitch, roll and distance from the standing patient",
+        description="Measure the camera's tilt (pitch, roll) and distance from a few seconds "
+        "of the patient standing upright, whole body in view; warn when the tilt distorts "
+        "the angles. With --camera (or --name) the tilt is saved and that camera's landmarks "
+        "are levelled with it from then on (measure again after moving the camera).")
+    src = st.add_mutually_exclusive_group(required=True)
+    src.add_argument("--camera", type=int, metavar="N", help="camera index (live capture)")
+    src.add_argument("--video", type=Path, metavar="FILE",
+                     help="a video (or .npz landmark recording) starting with the patient "
+                     "standing")
+    st.add_argument("--seconds", type=float, default=3.0,
+                    help="standing time to measure (default: 3)")
+    st.add_argument("--height-cm", type=float, default=170.0,
+                    help="the patient's height for the distance (default: 170)")
+    st.add_argument("--name", metavar="NAME",
+                    help="save the tilt for this camera name (default with --camera N: cameraN)")
+    st.add_argument("--backend", default="onnx", choices=("onnx", "mediapipe"))
+    st.set_defaults(handler=run_setup)
+
+
+def run_setup(args: argparse.Namespace) -> int:
+    from hepvision.calibration.intrinsics import CalibrationError, load_intrinsics
+    from hepvision.calibration.setup import assess_setup
+    from hepvision.calibration.source import demonstration_results
+    from hepvision.calibration.tiltfile import save_tilt
+    from hepvision.kinematics.camera_tilt import CameraTilt
+
+    if not 0.3 <= args.seconds <= 60.0 or not 80.0 <= args.height_cm <= 250.0:
+        raise CalibrationError("--seconds must be 0.3-60 and --height-cm 80-250")
+    spec = str(args.camera) if args.camera is not None else args.video
+    name = args.name or (f"camera{args.camera}" if args.camera is not None else None)
+    results = demonstration_results(spec, args.backend, seconds=args.seconds)
+    first = next(r for r in results if r.detected)
+    size = (first.image_width_px, first.image_height_px)
+    intr = load_intrinsics(name, *size) if name else None
+    setup = assess_setup(results, intr, args.height_cm / 100.0)
+    print(f"camera pitch {setup.pitch_deg:+.1f} deg (+ looks down), roll {setup.roll_deg:+.1f} "
+          f"deg, distance {setup.distance_m:.2f} m for a {args.height_cm:g} cm patient "
+          f"({setup.frames} standing frames; {setup.intrinsics_source} intrinsics)")
+    for line in setup.advice:
+        print(f"warning: {line}", file=sys.stderr)
+    if name:
+        tilt = CameraTilt(setup.pitch_deg, setup.roll_deg, setup.frames)
+        print(f"tilt saved to {save_tilt(tilt, name, *size)}")
+    return 0
