@@ -7,6 +7,8 @@ plane; a 2D reading of it is only meaningful from a camera facing that plane.
 
 from __future__ import annotations
 
+import functools
+
 from hepvision.vocabulary import ANGLE_PLANE, AngleName, DistanceName, Plane, Side, Unmeasurable
 from hepvision.vocabulary import PoseLandmark as L
 
@@ -23,9 +25,12 @@ _SIDE_IDS = {
 }
 
 
+_SIDE_INTS = {side: tuple(int(i) for i in ids) for side, ids in _SIDE_IDS.items()}
+
+
 def side_ids(side: Side) -> tuple[int, ...]:
     """(shoulder, elbow, wrist, hip, knee, ankle, heel, toe) landmark ids of ``side``."""
-    return tuple(int(i) for i in _SIDE_IDS[side])
+    return _SIDE_INTS[side]
 
 
 def other(side: Side) -> Side:
@@ -50,8 +55,10 @@ _ANGLE_PARTS: dict[AngleName, tuple[str, ...]] = {
 _PART_INDEX = {"S": _S, "E": _E, "W": _W, "H": _H, "K": _K, "A": _A, "HE": _HE, "T": _T}
 
 
+@functools.cache
 def angle_landmarks(name: AngleName, side: Side) -> tuple[int, ...]:
-    """Landmark ids whose visibility gates a reading of ``name`` on ``side``."""
+    """Landmark ids whose visibility gates a reading of ``name`` on ``side`` (computed once
+    per pair: it is asked several times a frame)."""
     own, opp = side_ids(side), side_ids(other(side))
     ids = []
     for part in _ANGLE_PARTS[name]:
