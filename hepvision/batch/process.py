@@ -142,7 +142,7 @@ def clip_stamp(clip: Path, options: ClipOptions) -> dict[str, Any]:
     if not clip.is_file():
         raise HepvisionError(f"clip not found: {clip}")
     models = ({"recording": sha256_file(clip)} if is_recording(clip)
-              else _model_digests(options.backend, options.variant().value))
+              else model_digests(options.backend, options.variant().value))
     return {"code_sha256": pipeline_code_digest(), "models": models,
             "template_sha256": load_template(options.exercise).content_sha256,
             "settings": {"exercise": options.exercise, "backend": options.backend,
@@ -222,7 +222,9 @@ def pose_sessions() -> int:
 
 
 @lru_cache(maxsize=8)
-def _model_digests(backend: str, variant: str) -> dict[str, str]:
+def model_digests(backend: str, variant: str = DEFAULT_VARIANT.value) -> dict[str, str]:
+    """SHA-256 by file of the models ``backend`` runs with landmark ``variant`` (for
+    ``mediapipe``: its name; the Tasks bundle is fixed by the installed wheel)."""
     if backend != PoseBackend.ONNX:
         return {"backend": backend}
     from hepvision.pose.models import verified_model_path

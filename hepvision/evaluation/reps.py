@@ -124,9 +124,12 @@ def default_cache_dir() -> Path:
 
 
 def _pose_code_digest() -> str:
-    """Digest of the pose package's source: a change to a backend invalidates the cache."""
+    """Digest of the pose package's source and of the video decoder that feeds it: a change
+    to a backend or to how frames are decoded invalidates the cache."""
     digest = hashlib.sha256()
-    for path in sorted((Path(__file__).resolve().parents[1] / "pose").glob("*.py")):
+    root = Path(__file__).resolve().parents[1]
+    decoder = [root / "capture" / "frames.py", root / "capture" / "video_file.py"]
+    for path in [*sorted((root / "pose").glob("*.py")), *decoder]:
         digest.update(path.read_bytes())
     return digest.hexdigest()[:8]
 
@@ -274,11 +277,28 @@ def score_reps(labels: Path, videos: Path, *, backend: str = "onnx",
         "clips": [clip_json(s) for s in scores], **summary_json(scores),
         "classes": class_table(scores),
         "folds": folds_json(fold_results, FIT_GRID) if fold_results else None,
+        "versions": _versions([r.template or default_template for r in rows], backend),
     }
     for entry, fold_row in zip(result["clips"], _fold_columns(rows, fold_results), strict=True):
         entry.update(fold_row)
     log.info("%d counter passes for %d rows", counter.analyses, len(rows))
     return result
+
+
+def _versions(template_ids: list[str | None], backend: str) -> dict[str, Any]:
+    """What to cite: the package version, the pose code digest, the model and template
+    SHA-256s (templates that do not load are left out: their rows are error rows)."""
+    from hepvision import __version__
+    from hepvision.batch.process import model_digests
+
+    templates: dict[str, str] = {}
+    for template_id in sorted({t for t in template_ids if t is not None}):
+        try:
+            templates[template_id] = load_template(template_id).content_sha256
+        except HepvisionError:
+            continue
+    return {"hepvision": __version__, "pose_code": _pose_code_digest(),
+            "models": model_digests(backend), "templates": templates}
 
 
 def _fold_columns(rows: list[LabelRow], folds: list[FoldResult]) -> list[dict[str, Any]]:
