@@ -72,7 +72,7 @@ def count_periodic(times_ms: np.ndarray, signals: np.ndarray, names: Sequence[st
         kept = [p for p in peaks if window[p] and ac[p] > 0.2]
         if kept:
             period_s = float(lags[kept[0]])
-    min_dist = max(1, int(0.5 * period_s * fs_hz)) if period_s == period_s else int(0.4 * fs_hz)
+    min_dist = max(1, int(0.5 * period_s * fs_hz) if period_s == period_s else int(0.4 * fs_hz))
     peaks, _ = signal.find_peaks(x, prominence=0.5 * best_range, distance=min_dist)
     peak_ms = np.round(grid[peaks]).astype(np.int64)
     return PeriodicCount(len(peaks), period_s * 1000.0, best_name, peak_ms)
