@@ -29,6 +29,7 @@ from hepvision.server.data import rtm as rtm_ledger
 from hepvision.server.data.alert_rules import AlertDefaults
 from hepvision.server.models import Base, Patient, Prescription
 from hepvision.server.web import WEB_DIR
+from hepvision.server.web.forms import PERSONAL_FIELDS
 from hepvision.server.web.demo_data import KNEE_REHAB, history
 from hepvision.server.web.routes import router as web_router
 from tests.support.databases import BACKENDS, fresh_database
@@ -331,7 +332,8 @@ def test_prescription_editor_writes_versions_the_device_reads(client):
     ex = current["exercises"][0]
     assert current["version"] == 1 and ex["reps"] == 10 and ex["side"] == "left"
     assert ex["overrides"] == {"target_rom_deg": 95.0, "max_rom_deg": 110.0,
-                               "max_reps_per_set": None, "pain_stop_nrs": 6}
+                               "max_reps_per_set": None, "pain_stop_nrs": 6,
+                               **dict.fromkeys(PERSONAL_FIELDS)}
     assert ex["precautions"] == ["No deep squats", "Hold a chair"]
     assert ex["progression"][0]["after_days"] == 7 and ex["progression"][0]["reps"] == 12
     assert current["precautions"] == ["Stop if dizzy"] and current["notes"] == "Morning is best"

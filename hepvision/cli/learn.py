@@ -4,7 +4,9 @@ Learns a patient's personal template from a demonstration (a video, or a ``.npz`
 recording of one): the first three clear repetitions set the counter's thresholds, the target
 ROM, the tempo limit and the hold (:mod:`hepvision.calibration.learn`). The result is the
 patient's template overrides (TOML, :func:`hepvision.templates.load_overrides` reads it),
-printed or written to ``--out``. A demonstration without three clear repetitions is refused
+printed or written to ``--out``; with ``--patient ID --therapist EMAIL`` (on the server) it
+becomes a new version of the patient's prescription (:mod:`hepvision.calibration.prescribe`),
+which the patient's device applies and the dashboard shows and edits. A demonstration without three clear repetitions is refused
 with the reason (exit 1).
 """
 
@@ -13,6 +15,13 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from hepvision.errors import HepvisionError
+
+if TYPE_CHECKING:
+    from hepvision.calibration.learn import LearnedTemplate
+    from hepvision.templates import ExerciseTemplate
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
@@ -21,8 +30,10 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
                        description="Personal templates: a patient's overrides of an exercise "
                        "template, learned from a demonstration.")
     tsub = p.add_subparsers(dest="template_command", metavar="ACTION", required=True)
+    from hepvision.cli.server import db_options
+
     learn = tsub.add_parser(
-        "learn", help="learn thresholds, target ROM, tempo and hold from three good "
+        "learn", parents=[db_options()], help="learn thresholds, target ROM, tempo and hold from three good "
         "repetitions",
         description="Learn a patient's template overrides from a demonstration of three good "
         "repetitions (the first three clear ones are used): counter start and turn thresholds "
@@ -31,8 +42,12 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     learn.add_argument("video", type=Path, metavar="VIDEO",
                        help="the demonstration: a video file or a .npz landmark recording")
     learn.add_argument("--exercise", required=True, metavar="ID", help="exercise template id")
-    learn.add_argument("--patient", metavar="ID",
-                       help="the patient these overrides are for (named in the file)")
+    learn.add_argument("--patient", type=int, metavar="ID",
+                       help="write the overrides into this patient's prescription on the "
+                       "server as a new version (run where the server runs; needs "
+                       "--therapist; the exercise must be prescribed)")
+    learn.add_argument("--therapist", metavar="EMAIL",
+                       help="with --patient: the therapist the new version is recorded under")
     learn.add_argument("--out", type=Path, metavar="FILE",
                        help="write the overrides (TOML) here (default: standard output)")
     learn.add_argument("--backend", default="onnx", choices=("onnx", "mediapipe"),
@@ -46,19 +61,51 @@ def run_learn(args: argparse.Namespace) -> int:
     from hepvision.calibration.source import demonstration_results
     from hepvision.templates import load_template
 
+    if args.patient is not None and not args.therapist:
+        raise HepvisionError("--patient needs --therapist EMAIL (the new prescription version "
+                             "is recorded under a therapist)")
     template = load_template(args.exercise)
     results = demonstration_results(args.video, args.backend)
     learned = learn_template(results, template)
     for note in learned.notes:
         print(note, file=sys.stderr)
     header = [f"Personal overrides of {template.id!r} learned from {args.video.name}"]
-    if args.patient:
+    if args.patient is not None:
         header.append(f"patient: {args.patient}")
+        _write_prescription(args, learned, template)
     text = overrides_toml(learned.overrides, header)
-    if args.out is None:
-        sys.stdout.write(text)
-    else:
+    if args.out is not None:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(text, encoding="utf-8")
         print(f"overrides written to {args.out}", file=sys.stderr)
+    elif args.patient is None:
+        sys.stdout.write(text)
     return 0
+
+
+def _write_prescription(args: argparse.Namespace, learned: LearnedTemplate,
+                        template: ExerciseTemplate) -> None:
+    """A new version of the patient's prescription with the learned overrides."""
+    from hepvision.calibration.prescribe import prescription_fields, with_learned
+    from hepvision.cli.server import open_db, settings_from
+    from hepvision.server.data import accounts, prescriptions
+    from hepvision.server.errors import NotFoundError
+    from hepvision.server.models import Patient
+    from hepvision.server.schemas import PrescriptionCreate
+
+    fields = prescription_fields(learned, template)
+    hold = learned.overrides.dosage.hold_s if learned.overrides.dosage else None
+    with open_db(settings_from(args)) as (sessions, _sec), sessions() as db:
+        patient = db.get(Patient, args.patient)
+        if patient is None:
+            raise NotFoundError(f"no patient with id {args.patient}")
+        therapist = accounts.therapist_by_email(db, args.therapist)
+        current = prescriptions.to_public(prescriptions.current(db, patient.id))
+        body = with_learned(current.model_dump(mode="json", include={
+            "exercises", "precautions", "notes"}), template.id, fields, hold)
+        row = prescriptions.create_prescription(db, therapist, patient,
+                                                PrescriptionCreate.model_validate(body),
+                                                prescriptions.known_template_ids())
+        print(f"patient {patient.id}: prescription version {row.version} holds the personal "
+              f"{template.id} template ({', '.join(f'{k} {v:g}' for k, v in fields.items())})",
+              file=sys.stderr)

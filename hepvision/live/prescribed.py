@@ -17,7 +17,11 @@ Mapping (prescription -> template overrides):
 - ``overrides.pain_stop_nrs`` -> ``precautions.pain_stop_nrs``;
 - ``side`` ``left`` / ``right`` -> the template's side (``both`` / ``none`` keep the
   template's own way of working the sides);
-- ``hold_s`` (at least 1 s) -> a hold template's ``counter.target_s``.
+- ``hold_s`` (at least 1 s) -> a hold template's ``counter.target_s``;
+- ``overrides.counter_start`` / ``counter_turn`` / ``counter_hysteresis`` /
+  ``counter_min_amplitude`` (a personal template, ``hepvision template learn``) -> the
+  counter's thresholds; ``overrides.rom_limit`` / ``min_rep_s`` -> the limits of the
+  template's ``rom`` / ``tempo`` form rules.
 """
 
 from __future__ import annotations
@@ -32,15 +36,17 @@ from hepvision.live.program import Program, ProgramError, template_plan
 from hepvision.session.record import ExercisePlan
 from hepvision.templates import (
     AngleCounter,
+    CounterOverrides,
     ExerciseTemplate,
     RomCap,
+    RuleKind,
     TemplateOverrides,
     apply_overrides,
     load_template,
 )
 from hepvision.templates.loader import describe_errors
 from hepvision.vocabulary import TemplateSide, Unit
-from hepvision.wire.prescription import PrescribedExercise, Prescription
+from hepvision.wire.prescription import PrescribedExercise, PrescribedOverrides, Prescription
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +117,8 @@ def patient_template(template: ExerciseTemplate, entry: PrescribedExercise, hold
             rom_caps=_caps(template, over.max_rom_deg),
             pain_stop_nrs=over.pain_stop_nrs,
             hold_target_s=hold_s if template.is_hold and hold_s >= 1.0 else None,
-            side=TemplateSide(entry.side) if entry.side in ("left", "right") else None)
+            side=TemplateSide(entry.side) if entry.side in ("left", "right") else None,
+            counter=_counter(template, over), rule_limits=_rule_limits(template, over))
     except ValidationError as exc:
         raise ProgramError(f"prescription version {version}: {template.id}: "
                            f"{describe_errors(exc)}") from None
@@ -127,6 +134,21 @@ def patient_template(template: ExerciseTemplate, entry: PrescribedExercise, hold
         return apply_overrides(template, changes, source=f"prescription version {version}")
     except HepvisionError as exc:
         raise ProgramError(str(exc)) from None
+
+
+def _counter(template: ExerciseTemplate, over: PrescribedOverrides) -> CounterOverrides | None:
+    """The personal counter thresholds (None: none, or a hold template)."""
+    c = CounterOverrides(start=over.counter_start, turn=over.counter_turn,
+                         hysteresis=over.counter_hysteresis,
+                         min_amplitude=over.counter_min_amplitude)
+    return None if c == CounterOverrides() or template.is_hold else c
+
+
+def _rule_limits(template: ExerciseTemplate, over: PrescribedOverrides) -> dict[str, float]:
+    """``rom_limit`` / ``min_rep_s`` as the limits of the template's rom / tempo rules."""
+    by_kind = {RuleKind.ROM: over.rom_limit, RuleKind.TEMPO: over.min_rep_s}
+    return {r.id: limit for r in template.form
+            if (limit := by_kind.get(r.kind)) is not None}
 
 
 def _reads_degrees(template: ExerciseTemplate) -> bool:

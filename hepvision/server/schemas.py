@@ -149,6 +149,11 @@ class ExerciseOverrides(_In):
     ``pain_stop_nrs``: a pain rating (0-10 NRS) at or above this ends the set (the template's
     ``precautions.pain_stop_nrs`` when unset). Read also as ``pain_stop_at``, its name before
     issue 11 (API clients, stored prescriptions); always written as ``pain_stop_nrs``.
+
+    A personal template (``hepvision template learn``, issue 13): ``counter_start``,
+    ``counter_turn``, ``counter_hysteresis``, ``counter_min_amplitude`` replace the counter's
+    thresholds, in the counted signal's unit (degrees, or a ratio); ``rom_limit`` the limit of
+    the template's incomplete-range rule and ``min_rep_s`` that of its too-fast rule.
     """
 
     target_rom_deg: Annotated[float, Field(ge=-180, le=360)] | None = None
@@ -156,6 +161,12 @@ class ExerciseOverrides(_In):
     max_reps_per_set: Annotated[int, Field(ge=1, le=200)] | None = None
     pain_stop_nrs: Annotated[int, Field(ge=PAIN_STOP_NRS_MIN, le=PAIN_NRS_MAX)] | None = Field(
         default=None, validation_alias=AliasChoices("pain_stop_nrs", "pain_stop_at"))
+    counter_start: Annotated[float, Field(ge=-240, le=240)] | None = None
+    counter_turn: Annotated[float, Field(ge=-240, le=240)] | None = None
+    counter_hysteresis: Annotated[float, Field(gt=0, le=30)] | None = None
+    counter_min_amplitude: Annotated[float, Field(ge=0, le=240)] | None = None
+    rom_limit: Annotated[float, Field(ge=-240, le=240)] | None = None
+    min_rep_s: Annotated[float, Field(ge=0, le=60)] | None = None
 
 
 class PrescribedExercise(_In):

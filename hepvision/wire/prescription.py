@@ -31,6 +31,14 @@ class PrescribedOverrides(_Read):
     max_reps_per_set: Annotated[int, Field(ge=1, le=200)] | None = None
     pain_stop_nrs: Annotated[int, Field(ge=PAIN_STOP_NRS_MIN, le=PAIN_NRS_MAX)] | None = Field(
         default=None, validation_alias=AliasChoices("pain_stop_nrs", "pain_stop_at"))
+    #: A personal template (``hepvision template learn``): counter thresholds in the counted
+    #: signal's unit, the incomplete-range and too-fast rules' limits.
+    counter_start: Annotated[float, Field(ge=-240, le=240)] | None = None
+    counter_turn: Annotated[float, Field(ge=-240, le=240)] | None = None
+    counter_hysteresis: Annotated[float, Field(gt=0, le=30)] | None = None
+    counter_min_amplitude: Annotated[float, Field(ge=0, le=240)] | None = None
+    rom_limit: Annotated[float, Field(ge=-240, le=240)] | None = None
+    min_rep_s: Annotated[float, Field(ge=0, le=60)] | None = None
 
 
 class ProgressionStep(_Read):
