@@ -23,6 +23,7 @@ from sqlalchemy import text, update
 
 from hepvision.server.api.main import API_PREFIX
 from hepvision.server.app import create_app
+from hepvision.server.data.lockout import AddressLimiter
 from hepvision.server.core.config import Settings
 from hepvision.server.data import accounts, alerts, dashboard, reports
 from hepvision.server.data import rtm as rtm_ledger
@@ -58,6 +59,7 @@ def client(app):
     with app.state.engine.begin() as conn:
         for table in reversed(Base.metadata.sorted_tables):
             conn.execute(table.delete())
+    app.state.login_limiter = AddressLimiter()  # failed logins of earlier tests forgotten
     return TestClient(app)
 
 

@@ -20,6 +20,7 @@ from sqlalchemy import func, select, text, update
 from hepvision.cli.main import main
 from hepvision.server.api.main import API_PREFIX, PUBLIC_PATHS
 from hepvision.server.app import create_app
+from hepvision.server.data.lockout import AddressLimiter
 from hepvision.server.core.config import Settings, load_settings
 from hepvision.server.data import accounts
 from hepvision.server.errors import ConfigError
@@ -67,6 +68,7 @@ def client(app):
     with app.state.engine.begin() as conn:
         for table in reversed(Base.metadata.sorted_tables):
             conn.execute(table.delete())
+    app.state.login_limiter = AddressLimiter()  # failed logins of earlier tests forgotten
     return TestClient(app)
 
 
@@ -488,6 +490,10 @@ ACCESS = {
     ("POST", "/auth/logout"): "any_token",
     ("GET", "/auth/me"): "any_token",
     ("GET", "/audit"): "therapist_self",
+    # clinic: any therapist of the server (no admin role), never a device (issue 15)
+    ("GET", "/therapists/locked"): "clinic",
+    ("POST", "/therapists/{therapist_id}/unlock"): "clinic",
+    ("POST", "/auth/password"): "clinic",
     ("GET", "/patients"): "therapist_self",
     ("POST", "/patients"): "therapist_self",
     ("GET", "/patients/{patient_id}"): "therapist",
@@ -552,6 +558,8 @@ def _body(method: str, path: str) -> dict | None:
         return {"kind": "missed", "note": "phoned; back next week"}
     if path.endswith("/alert-settings"):
         return {"missed_days": 5}
+    if path == "/auth/password":
+        return {"current_password": PASSWORD, "new_password": "a new long password"}
     if path.endswith("/progress-report"):
         return {"start": "2026-03-01", "end": "2026-03-31", "comment": "steady"}
     if method == "PATCH" and "/rtm/time/" in path:
@@ -566,7 +574,8 @@ def _body(method: str, path: str) -> dict | None:
 def test_wrong_callers_are_refused(client, world, method, path):
     rule = ACCESS[(method, path)]
     url = API_PREFIX + path.format(patient_id=world["pa"].id, version=1,
-                                   session_id=world["session_id"], entry_id=world["entry_id"])
+                                   session_id=world["session_id"], entry_id=world["entry_id"],
+                                   therapist_id=world["a"].id)
     body = _body(method, path)
 
     def call(headers):
@@ -575,6 +584,10 @@ def test_wrong_callers_are_refused(client, world, method, path):
     # No token, and a malformed one.
     assert call({}).status_code == 401
     assert call({"Authorization": "Bearer hvt_forged"}).status_code == 401
+    if rule == "clinic":
+        assert call(world["pa"].headers).status_code == 403
+        assert call(world["b"].headers).status_code in (200, 204)
+        return
     if rule in ("any_token", "therapist_self"):
         if rule == "therapist_self":  # devices are refused; other therapists see only theirs
             assert call(world["pa"].headers).status_code == 403

@@ -22,12 +22,14 @@ PASSWORD = "correct horse battery"
 
 @pytest.fixture(scope="module", params=BACKENDS)
 def app(request, tmp_path_factory):
-    url = next(fresh_database(request.param, tmp_path_factory.mktemp("v"), "hv_valid"))
+    databases = fresh_database(request.param, tmp_path_factory.mktemp("v"), "hv_valid")
+    url = next(databases)
     app = create_app(Settings(environment="development", database_url=url,
                               secret_key="validation-secret-0123456789abc", argon2_time_cost=1,
                               argon2_memory_kib=8, session_backdate_days=1))
     yield app
     app.state.engine.dispose()
+    next(databases, None)  # drops the PostgreSQL database
 
 
 @pytest.fixture(scope="module")

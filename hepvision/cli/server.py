@@ -1,4 +1,5 @@
-"""``hepvision serve``, ``hepvision therapist create`` and ``hepvision patient create``."""
+"""``hepvision serve``, ``hepvision therapist create`` and ``hepvision patient create``
+(the other therapist actions, backup and restore: :mod:`hepvision.cli.admin`)."""
 
 from __future__ import annotations
 
@@ -54,6 +55,10 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     tc.add_argument("--password-stdin", action="store_true",
                     help="read the password from the first line of standard input")
     tc.set_defaults(handler=run_therapist_create)
+    from hepvision.cli import admin  # list, reset-password, unlock; backup and restore
+
+    admin.add_therapist_actions(tsub, common)
+    admin.add_parsers(sub, common)
 
     p = sub.add_parser("patient", help="manage patients")
     psub = p.add_subparsers(dest="patient_command", metavar="ACTION", required=True)
@@ -184,8 +189,16 @@ def _read_password(args: argparse.Namespace) -> str:
 
 
 def run_therapist_create(args: argparse.Namespace) -> int:
-    from hepvision.server.data import accounts
+    from pydantic import TypeAdapter, ValidationError
 
+    from hepvision.server.data import accounts
+    from hepvision.server.errors import InvalidInputError
+    from hepvision.server.schemas import Email
+
+    try:  # the login form accepts only this shape: an account without it could never log in
+        TypeAdapter(Email).validate_python(args.email)
+    except ValidationError:
+        raise InvalidInputError(f"{args.email!r} is not an email address") from None
     settings = _settings(args)
     password = _read_password(args)
     with _open_db(settings) as (sessions, sec), sessions() as db:

@@ -17,6 +17,7 @@ from hepvision.server.api.responses import install_error_handlers
 from hepvision.server.core.config import Settings
 from hepvision.server.core.headers import SecurityHeaders
 from hepvision.server.core.security import Security
+from hepvision.server.data.lockout import AddressLimiter
 from hepvision.server.data.prescriptions import known_template_ids
 from hepvision.server.database import make_engine, make_sessionmaker, upgrade_database
 from hepvision.server.web import install_web
@@ -109,6 +110,7 @@ def create_app(settings: Settings, *, migrate: bool = True,
                                   time_cost=settings.argon2_time_cost,
                                   memory_kib=settings.argon2_memory_kib)
     app.state.template_ids = template_ids
+    app.state.login_limiter = AddressLimiter()  # failed logins per address (data.lockout)
     app.include_router(api_router)
     install_error_handlers(app)
     install_web(app)  # the therapist dashboard pages (hepvision.server.web)

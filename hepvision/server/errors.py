@@ -7,8 +7,9 @@
         ├── ConflictError      a unique value is taken (email, session id with other content)
         ├── InvalidInputError  input passes the schema but not the data (unknown template)
         └── AuthError          bad credentials, expired or revoked token, used enrolment code
+            └── TooManyAttemptsError  login throttled (per address or account backoff)
 
-Routes translate them into HTTP status codes (404, 409, 422, 401); the command line prints the
+Routes translate them into HTTP status codes (404, 409, 422, 401, 429); the command line prints the
 message on one line.
 """
 
@@ -37,3 +38,11 @@ class InvalidInputError(ServerError):
 
 class AuthError(ServerError):
     """Credentials or token are wrong, expired or revoked."""
+
+
+class TooManyAttemptsError(AuthError):
+    """Too many failed logins from this address or for this account: wait ``retry_after_s``."""
+
+    def __init__(self, message: str, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s

@@ -84,6 +84,21 @@ class TherapistPublic(_Out):
     created_at: datetime
 
 
+class TherapistLockPublic(_Out):
+    """A therapist account's login lockout (``locked_at`` null: not locked)."""
+
+    id: int
+    email: str
+    full_name: str
+    failed_logins: int
+    locked_at: datetime | None
+
+
+class PasswordChange(_In):
+    current_password: Annotated[str, Field(min_length=1, max_length=1024)]
+    new_password: Annotated[str, Field(min_length=8, max_length=1024)]
+
+
 class MePublic(_Out):
     kind: Literal["therapist", "device"]
     therapist: TherapistPublic | None = None

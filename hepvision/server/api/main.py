@@ -16,6 +16,7 @@ from hepvision.server.api.routes import (
     reports,
     rtm,
     sessions,
+    therapists,
 )
 
 API_PREFIX = "/api/v1"
@@ -30,3 +31,4 @@ for module in (health, auth, patients, prescriptions, sessions, reports, audit, 
     api_router.include_router(module.router)
 for module in (alerts, rtm, progress):  # RTM, alerts and progress reports (issue 14)
     api_router.include_router(module.router)
+api_router.include_router(therapists.router)  # lockouts and passwords (issue 15)

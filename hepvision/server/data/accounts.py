@@ -15,7 +15,7 @@ from hepvision.server.core.security import (
     THERAPIST_TOKEN_PREFIX,
     Security,
 )
-from hepvision.server.data import audit
+from hepvision.server.data import audit, lockout
 from hepvision.server.errors import AuthError, ConflictError, InvalidInputError, NotFoundError
 from hepvision.server.models import AuthToken, EnrolmentCode, Patient, Therapist, utcnow
 from hepvision.server.schemas import PatientCreate, PatientUpdate
@@ -75,23 +75,85 @@ def therapist_by_email(db: Session, email: str) -> Therapist:
     return therapist
 
 
-def login(db: Session, sec: Security, *, email: str, password: str,
-          lifetime: timedelta) -> IssuedToken:
-    therapist = db.scalar(select(Therapist).where(Therapist.email == normalise_email(email)))
-    ok = sec.verify_password(therapist.password_hash if therapist else None, password)
-    if not ok or therapist is None or not therapist.is_active:
-        audit.record(db, actor_kind="anonymous", actor_id=None, action="login_failed",
-                     resource="therapist", detail=normalise_email(email)[:200])
-        db.commit()
+def login(db: Session, sec: Security, *, email: str, password: str, lifetime: timedelta,
+          address: str = "local", limiter: lockout.AddressLimiter | None = None
+          ) -> IssuedToken:
+    """A therapist token for the right email and password (:mod:`.lockout`: the limits).
+
+    The password hash is checked with no database transaction open (on SQLite every
+    transaction holds the write lock), and each write after it is one short transaction.
+    Raises :class:`AuthError`, or :class:`TooManyAttemptsError` while a backoff lasts.
+    """
+    now, email = utcnow(), normalise_email(email)
+    if limiter is not None:
+        limiter.check(address, now)
+    row = db.execute(select(Therapist.id, Therapist.password_hash, Therapist.is_active,
+                            Therapist.locked_at, Therapist.failed_logins,
+                            Therapist.last_failed_login_at)
+                     .where(Therapist.email == email)).one_or_none()
+    db.rollback()  # end the read before the slow hash
+    if row is not None and row.locked_at is not None:
+        _failed(db, limiter, address, now, email, row.id, action="login_refused_locked")
+        raise AuthError("this account is locked after repeated failed logins; another "
+                        "therapist can unlock it (dashboard: Accounts)")
+    if row is not None:
+        lockout.check_account(row.failed_logins, row.last_failed_login_at, now)
+    ok = sec.verify_password(row.password_hash if row else None, password)
+    if not ok or row is None or not row.is_active:
+        _failed(db, limiter, address, now, email, row.id if row else None)
         raise AuthError("wrong email or password")
     token, digest = sec.new_token(THERAPIST_TOKEN_PREFIX)
-    expires_at = utcnow() + lifetime
-    db.add(AuthToken(token_digest=digest, kind="therapist", therapist_id=therapist.id,
+    expires_at = now + lifetime
+    lockout.reset(db, row.id)
+    db.add(AuthToken(token_digest=digest, kind="therapist", therapist_id=row.id,
                      expires_at=expires_at, label="login"))
-    audit.record(db, actor_kind="therapist", actor_id=therapist.id, action="login",
-                 resource="therapist", resource_id=therapist.id, therapist_id=therapist.id)
+    audit.record(db, actor_kind="therapist", actor_id=row.id, action="login",
+                 resource="therapist", resource_id=row.id, therapist_id=row.id)
     db.commit()
     return IssuedToken(token, expires_at)
+
+
+def _failed(db: Session, limiter: lockout.AddressLimiter | None, address: str, now: datetime,
+            email: str, therapist_id: int | None, action: str = "login_failed") -> None:
+    """Count a failed login against the address and the account, and audit it."""
+    if limiter is not None:
+        limiter.failure(address, now)
+    if therapist_id is not None and action == "login_failed":
+        lockout.record_failure(db, therapist_id, now)
+    audit.record(db, actor_kind="anonymous", actor_id=None, action=action,
+                 resource="therapist", resource_id=therapist_id, therapist_id=therapist_id,
+                 detail=f"{email[:160]} from {address[:60]}")
+    db.commit()
+
+
+def change_password(db: Session, sec: Security, therapist: Therapist, *, current: str,
+                    new: str, keep_token_id: int | None = None) -> None:
+    """Set a new password after checking the current one (hashes run outside transactions);
+    every other login token of the account is revoked. Audited."""
+    stored = therapist.password_hash
+    db.rollback()
+    if not sec.verify_password(stored, current):
+        raise AuthError("the current password is wrong")
+    set_password(db, sec, therapist, new, actor_kind="therapist", actor_id=therapist.id,
+                 keep_token_id=keep_token_id)
+
+
+def set_password(db: Session, sec: Security, therapist: Therapist, password: str, *,
+                 actor_kind: str, actor_id: int | None, keep_token_id: int | None = None
+                 ) -> None:
+    """Store a new password hash (``hepvision therapist reset-password`` and the above)."""
+    if len(password) < 8:
+        raise InvalidInputError("password must have at least 8 characters")
+    digest = sec.hash_password(password)
+    therapist.password_hash = digest
+    db.execute(update(AuthToken).where(AuthToken.therapist_id == therapist.id,
+                                       AuthToken.kind == "therapist",
+                                       AuthToken.revoked_at.is_(None),
+                                       AuthToken.id != (keep_token_id or 0))
+               .values(revoked_at=utcnow()))
+    audit.record(db, actor_kind=actor_kind, actor_id=actor_id, action="change_password",
+                 resource="therapist", resource_id=therapist.id, therapist_id=therapist.id)
+    db.commit()
 
 
 def resolve_token(db: Session, sec: Security, token: str) -> Principal:

@@ -15,12 +15,19 @@ from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
+from starlette.concurrency import run_in_threadpool
 from pydantic import ValidationError
 
 from hepvision.server.api.deps import SecurityDep, SessionDep, SettingsDep
 from hepvision.server.data import accounts, audit, dashboard, prescriptions, reports, sessions
 from hepvision.server.data.alert_rules import DEFAULT_MISSED_DAYS, AlertDefaults
-from hepvision.server.errors import AuthError, ConflictError, InvalidInputError, NotFoundError
+from hepvision.server.errors import (
+    AuthError,
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    TooManyAttemptsError,
+)
 from hepvision.server.models import Patient, Therapist
 from hepvision.server.schemas import PatientCreate
 from hepvision.server.web import forms, monitoring, views
@@ -103,15 +110,19 @@ async def login(request: Request, db: SessionDep, sec: SecurityDep,
     form = await read_form(request)
     check_csrf(request, form, request.cookies.get(LOGIN_CSRF_COOKIE, ""))
     next_path = safe_next(_one(form, "next"))
-    try:
-        issued = accounts.login(db, sec, email=_one(form, "email")[:254],
-                                password=_one(form, "password")[:1024],
-                                lifetime=timedelta(minutes=settings.access_token_minutes))
+    try:  # the password hash runs in a worker thread, not on the event loop
+        issued = await run_in_threadpool(
+            accounts.login, db, sec, email=_one(form, "email")[:254],
+            password=_one(form, "password")[:1024],
+            lifetime=timedelta(minutes=settings.access_token_minutes),
+            address=request.client.host if request.client else "unknown",
+            limiter=request.app.state.login_limiter)
     except AuthError as exc:
         token = new_login_csrf()
         response: Response = render(request, "login.html", {
             "csrf_token": token, "next": next_path, "logged_out": False,
-            "error": str(exc), "email": _one(form, "email")}, status_code=401)
+            "error": str(exc), "email": _one(form, "email")},
+            status_code=429 if isinstance(exc, TooManyAttemptsError) else 401)
         response.set_cookie(LOGIN_CSRF_COOKIE, token, max_age=3600, path="/login",
                             httponly=True, samesite="lax", secure=request.url.scheme == "https")
         return response

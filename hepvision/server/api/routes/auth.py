@@ -4,24 +4,38 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from fastapi import APIRouter, HTTPException, Response, status
+from fastapi import APIRouter, HTTPException, Request, Response, status
 
 from hepvision.server.api.deps import PrincipalDep, SecurityDep, SessionDep, SettingsDep
 from hepvision.server.data import accounts
-from hepvision.server.errors import AuthError
+from hepvision.server.errors import AuthError, TooManyAttemptsError
 from hepvision.server.schemas import LoginRequest, MePublic, TherapistPublic, TokenPublic
 from hepvision.wire.enrolment import EnrolmentRequest, EnrolmentResponse
 
 router = APIRouter(tags=["auth"])
 
 
+def client_address(request: Request) -> str:
+    """The caller's address (the proxy's client when uvicorn trusts its X-Forwarded-For)."""
+    return request.client.host if request.client else "unknown"
+
+
 @router.post("/auth/login", response_model=TokenPublic)
-def login(body: LoginRequest, db: SessionDep, sec: SecurityDep,
-          settings: SettingsDep) -> TokenPublic:
-    """Exchange a therapist's email and password for an expiring access token."""
+def login(body: LoginRequest, db: SessionDep, sec: SecurityDep, settings: SettingsDep,
+          request: Request) -> TokenPublic:
+    """Exchange a therapist's email and password for an expiring access token.
+
+    Failed logins are limited per address and per account (429 with ``Retry-After`` while a
+    backoff lasts); repeated failures lock the account until a therapist unlocks it
+    (``POST /therapists/{id}/unlock``)."""
     try:
         issued = accounts.login(db, sec, email=body.email, password=body.password,
-                                lifetime=timedelta(minutes=settings.access_token_minutes))
+                                lifetime=timedelta(minutes=settings.access_token_minutes),
+                                address=client_address(request),
+                                limiter=request.app.state.login_limiter)
+    except TooManyAttemptsError as exc:
+        raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, str(exc),
+                            headers={"Retry-After": str(exc.retry_after_s)}) from None
     except AuthError as exc:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, str(exc)) from None
     assert issued.expires_at is not None
