@@ -17,7 +17,7 @@ from hepvision.server.api.responses import install_error_handlers
 from hepvision.server.core.config import Settings
 from hepvision.server.core.headers import SecurityHeaders
 from hepvision.server.core.security import Security
-from hepvision.server.data.lockout import AddressLimiter
+from hepvision.server.data.lockout import AddressLimiter, LoginThrottle
 from hepvision.server.data.prescriptions import known_template_ids
 from hepvision.server.database import make_engine, make_sessionmaker, upgrade_database
 from hepvision.server.web import install_web
@@ -118,5 +118,6 @@ def create_app(settings: Settings, *, migrate: bool = True,
     if pipeline_installed():  # the patient's phone page and landmark socket
         install_phone(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_session_bytes)
+    app.add_middleware(LoginThrottle, paths=frozenset({"/api/v1/auth/login", "/login"}))
     app.add_middleware(SecurityHeaders)  # outermost: also on 413s and error pages
     return app

@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 
 from hepvision.server.data import audit
 from hepvision.server.errors import TooManyAttemptsError
-from hepvision.server.models import Therapist
+from hepvision.server.models import Therapist, utcnow
 
 ADDRESS_WINDOW = timedelta(minutes=15)
 ADDRESS_FREE_FAILURES = 10
@@ -143,3 +143,36 @@ def unlock(db: Session, target: Therapist, *, actor_kind: str, actor_id: int | N
     db.commit()
     return was_locked
 
+
+
+class LoginThrottle:
+    """ASGI middleware: a login attempt from an address that must wait is answered 429 before
+    routing, body parsing or any database work, and only after a pause (at most
+    ``TARPIT_S``) spent awaiting, not in a thread: a flooding client gets a handful of answers
+    a second and costs the server next to nothing, so everyone else stays fast. The limiter
+    is the app's ``state.login_limiter``."""
+
+    TARPIT_S = 1.0
+
+    def __init__(self, app: Any, paths: frozenset[str]) -> None:
+        self.app, self.paths = app, paths
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        import asyncio
+
+        from starlette.responses import JSONResponse
+
+        if (scope["type"] == "http" and scope["method"] == "POST"
+                and scope["path"] in self.paths):
+            client = scope.get("client")
+            address = client[0] if client else "unknown"
+            try:
+                limiter: AddressLimiter = scope["app"].state.login_limiter
+                limiter.check(address, utcnow())
+            except TooManyAttemptsError as exc:
+                await asyncio.sleep(min(self.TARPIT_S, exc.retry_after_s))
+                response = JSONResponse({"detail": str(exc)}, status_code=429,
+                                        headers={"Retry-After": str(exc.retry_after_s)})
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
