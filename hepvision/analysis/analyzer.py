@@ -74,7 +74,8 @@ def counter_settings(template: ExerciseTemplate,
     else:
         raise ValueError(f"{template.id!r} is a timed hold; it has no repetition counter")
     return CounterSettings(start, turn, hyst, amp, c.min_dwell_ms, c.setup_ms,
-                           finish_return_fraction=constants.finish_return_fraction)
+                           finish_return_fraction=constants.finish_return_fraction,
+                           rest_level=template.target.neutral)
 
 
 class ExerciseAnalyzer:

@@ -108,7 +108,7 @@ def learn_template(results: list[PoseResult], template: ExerciseTemplate) -> Lea
         raise DemonstrationError(f"{template.id!r} is a timed hold: a demonstration teaches "
                                  "repetition templates only")
     signal = read_signal(results, template)
-    hyst0 = _hysteresis(template)
+    hyst0 = counter_hysteresis(template)
     seg = clear_repetitions(signal, hyst0)
     reps = _first_three(seg, template)
     sign = 1.0 if signal.rising else -1.0
@@ -213,7 +213,8 @@ def _working_side(signal: DemoSignal, reps: tuple[DemoRepetition, ...],
     return None
 
 
-def _hysteresis(template: ExerciseTemplate) -> float:
+def counter_hysteresis(template: ExerciseTemplate) -> float:
+    """The counter's hysteresis in its unit (a repetition template's)."""
     c = template.counter
     if isinstance(c, AngleCounter):
         return c.hysteresis_deg

@@ -1,11 +1,12 @@
-"""``hepvision calibrate camera | setup | board``.
+"""``hepvision calibrate camera | setup | neutral | board``.
 
 ``camera``: solves the camera's intrinsics and lens distortion from a printed checkerboard
 (:mod:`hepvision.calibration.intrinsics`), reports the RMS reprojection error and saves the
 result per camera and resolution in the data dir, where ``hepvision live`` finds it and
 undistorts that camera's landmarks before any angle. ``setup``: the camera's pitch, roll and
 distance from the standing patient, with a warning when the tilt distorts angles (saved per
-camera, then used to level its landmarks). ``board``: writes the printable board
+camera, then used to level its landmarks). ``neutral``: the patient's neutral of an exercise
+(:mod:`hepvision.calibration.neutral`). ``board``: writes the printable board
 (SVG at true scale). The procedure: ``calibration/README.md``.
 """
 
@@ -49,6 +50,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     board.add_argument("--out", type=Path, required=True, metavar="FILE.svg")
     board.set_defaults(handler=run_board)
     add_setup_parser(csub)
+    add_neutral_parser(csub)
 
 
 def run_camera(args: argparse.Namespace) -> int:
@@ -179,4 +181,66 @@ def run_setup(args: argparse.Namespace) -> int:
     if name:
         tilt = CameraTilt(setup.pitch_deg, setup.roll_deg, setup.frames)
         print(f"tilt saved to {save_tilt(tilt, name, *size)}")
+    return 0
+
+
+def add_neutral_parser(csub: argparse._SubParsersAction) -> None:
+    from hepvision.cli.server import db_options
+
+    nt = csub.add_parser(
+        "neutral", parents=[db_options()],
+        help="capture the patient's neutral for an exercise (3 s holding still)",
+        description="Capture the patient's neutral reading of an exercise's counted signal "
+        "(standing, or the template's start posture, held still for a few seconds). It "
+        "becomes the patient's override 'neutral': ROM is reported relative to it too and "
+        "the counter's rest level starts from it. With --patient/--therapist (on the server) "
+        "it is written into the patient's prescription as a new version (neutral_deg, shown "
+        "on the dashboard); with --out as an overrides file; else printed.")
+    src = nt.add_mutually_exclusive_group(required=True)
+    src.add_argument("--camera", type=int, metavar="N", help="camera index (live capture)")
+    src.add_argument("--video", type=Path, metavar="FILE",
+                     help="a video (or .npz landmark recording) starting in neutral")
+    nt.add_argument("--exercise", required=True, metavar="ID", help="exercise template id")
+    nt.add_argument("--seconds", type=float, default=3.0, help="capture length (default: 3)")
+    nt.add_argument("--patient", type=int, metavar="ID",
+                    help="write it into this patient's prescription (needs --therapist)")
+    nt.add_argument("--therapist", metavar="EMAIL")
+    nt.add_argument("--out", type=Path, metavar="FILE", help="write an overrides file (TOML)")
+    nt.add_argument("--backend", default="onnx", choices=("onnx", "mediapipe"))
+    nt.set_defaults(handler=run_neutral)
+
+
+def run_neutral(args: argparse.Namespace) -> int:
+    from hepvision.calibration.intrinsics import CalibrationError
+    from hepvision.calibration.neutral import capture_neutral
+    from hepvision.calibration.overrides_file import overrides_toml
+    from hepvision.calibration.source import demonstration_results
+    from hepvision.cli.learn import write_prescription
+    from hepvision.templates import TemplateOverrides, load_template
+
+    if not 0.5 <= args.seconds <= 30.0:
+        raise CalibrationError("--seconds must be 0.5-30")
+    if args.patient is not None and not args.therapist:
+        raise CalibrationError("--patient needs --therapist EMAIL")
+    template = load_template(args.exercise)
+    spec = str(args.camera) if args.camera is not None else args.video
+    neutral = capture_neutral(demonstration_results(spec, args.backend, seconds=args.seconds),
+                              template, args.seconds)
+    sides = ", ".join(f"{s.value} {v:.1f}" for s, v in neutral.sides.items() if v == v)
+    print(f"neutral {neutral.signal} {neutral.value:g} {neutral.unit} ({sides}; measured in "
+          f"{neutral.measured} of {neutral.frames} frames)", file=sys.stderr)
+    if args.patient is not None:
+        if neutral.unit != "deg":
+            raise CalibrationError(f"{template.id!r} counts {neutral.unit}, and the "
+                                   "prescription keeps a neutral in degrees; use --out")
+        write_prescription(args, template.id, {"neutral_deg": neutral.value}, None,
+                           f"the {template.id} neutral")
+    text = overrides_toml(TemplateOverrides(template=template.id, neutral=neutral.value),
+                          [f"Neutral of {template.id!r} ({neutral.signal})"])
+    if args.out is not None:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(text, encoding="utf-8")
+        print(f"overrides written to {args.out}", file=sys.stderr)
+    elif args.patient is None:
+        sys.stdout.write(text)
     return 0

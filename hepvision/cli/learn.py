@@ -15,13 +15,9 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from hepvision.errors import HepvisionError
 
-if TYPE_CHECKING:
-    from hepvision.calibration.learn import LearnedTemplate
-    from hepvision.templates import ExerciseTemplate
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
@@ -71,8 +67,12 @@ def run_learn(args: argparse.Namespace) -> int:
         print(note, file=sys.stderr)
     header = [f"Personal overrides of {template.id!r} learned from {args.video.name}"]
     if args.patient is not None:
+        from hepvision.calibration.prescribe import prescription_fields
+
         header.append(f"patient: {args.patient}")
-        _write_prescription(args, learned, template)
+        hold = learned.overrides.dosage.hold_s if learned.overrides.dosage else None
+        write_prescription(args, template.id, prescription_fields(learned, template), hold,
+                           f"the personal {template.id} template")
     text = overrides_toml(learned.overrides, header)
     if args.out is not None:
         args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -83,18 +83,17 @@ def run_learn(args: argparse.Namespace) -> int:
     return 0
 
 
-def _write_prescription(args: argparse.Namespace, learned: LearnedTemplate,
-                        template: ExerciseTemplate) -> None:
-    """A new version of the patient's prescription with the learned overrides."""
-    from hepvision.calibration.prescribe import prescription_fields, with_learned
+def write_prescription(args: argparse.Namespace, exercise_id: str, fields: dict[str, float],
+                       hold_s: float | None, what: str) -> None:
+    """A new version of the patient's prescription (``args.patient``, recorded under
+    ``args.therapist``) with ``fields`` set in ``exercise_id``'s overrides."""
+    from hepvision.calibration.prescribe import with_learned
     from hepvision.cli.server import open_db, settings_from
     from hepvision.server.data import accounts, prescriptions
     from hepvision.server.errors import NotFoundError
     from hepvision.server.models import Patient
     from hepvision.server.schemas import PrescriptionCreate
 
-    fields = prescription_fields(learned, template)
-    hold = learned.overrides.dosage.hold_s if learned.overrides.dosage else None
     with open_db(settings_from(args)) as (sessions, _sec), sessions() as db:
         patient = db.get(Patient, args.patient)
         if patient is None:
@@ -102,10 +101,9 @@ def _write_prescription(args: argparse.Namespace, learned: LearnedTemplate,
         therapist = accounts.therapist_by_email(db, args.therapist)
         current = prescriptions.to_public(prescriptions.current(db, patient.id))
         body = with_learned(current.model_dump(mode="json", include={
-            "exercises", "precautions", "notes"}), template.id, fields, hold)
+            "exercises", "precautions", "notes"}), exercise_id, fields, hold_s)
         row = prescriptions.create_prescription(db, therapist, patient,
                                                 PrescriptionCreate.model_validate(body),
                                                 prescriptions.known_template_ids())
-        print(f"patient {patient.id}: prescription version {row.version} holds the personal "
-              f"{template.id} template ({', '.join(f'{k} {v:g}' for k, v in fields.items())})",
-              file=sys.stderr)
+        print(f"patient {patient.id}: prescription version {row.version} holds {what} "
+              f"({', '.join(f'{k} {v:g}' for k, v in fields.items())})", file=sys.stderr)

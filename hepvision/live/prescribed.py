@@ -21,7 +21,9 @@ Mapping (prescription -> template overrides):
 - ``overrides.counter_start`` / ``counter_turn`` / ``counter_hysteresis`` /
   ``counter_min_amplitude`` (a personal template, ``hepvision template learn``) -> the
   counter's thresholds; ``overrides.rom_limit`` / ``min_rep_s`` -> the limits of the
-  template's ``rom`` / ``tempo`` form rules.
+  template's ``rom`` / ``tempo`` form rules;
+- ``overrides.neutral_deg`` (``hepvision calibrate neutral``) -> ``target.neutral`` (angle
+  templates).
 """
 
 from __future__ import annotations
@@ -118,12 +120,14 @@ def patient_template(template: ExerciseTemplate, entry: PrescribedExercise, hold
             pain_stop_nrs=over.pain_stop_nrs,
             hold_target_s=hold_s if template.is_hold and hold_s >= 1.0 else None,
             side=TemplateSide(entry.side) if entry.side in ("left", "right") else None,
-            counter=_counter(template, over), rule_limits=_rule_limits(template, over))
+            counter=_counter(template, over), rule_limits=_rule_limits(template, over),
+            neutral=over.neutral_deg if _reads_degrees(template) else None)
     except ValidationError as exc:
         raise ProgramError(f"prescription version {version}: {template.id}: "
                            f"{describe_errors(exc)}") from None
     ignored = [name for name, value in (("target_rom_deg", over.target_rom_deg),
-                                        ("max_rom_deg", over.max_rom_deg))
+                                        ("max_rom_deg", over.max_rom_deg),
+                                        ("neutral_deg", over.neutral_deg))
                if value is not None and not _reads_degrees(template)]
     if ignored:
         log.warning("prescription version %d: %s counts %s, not degrees: %s not applied",

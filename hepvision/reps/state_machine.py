@@ -25,7 +25,8 @@ The patient's own resting level: the template's ``start`` assumes a neutral rest
 straight, 0-10 deg), but a camera view or a posture can make rest read higher (knee flexion
 from a front camera reads 20-35 deg standing). The effective start is therefore
 ``clamp(rest level + 2 x hysteresis, start, (start + turn) / 2)``, with the rest level the
-median of the last :data:`REST_WINDOW` samples seen at rest; the turn never moves.
+median of the last :data:`REST_WINDOW` samples seen at rest (starting from the patient's
+neutral, ``rest_level``, when a neutral capture gave one); the turn never moves.
 
 End of stream: an excursion that left rest inside the recording and has reached the turn (its
 turning point is inside the recording) counts when it has covered at least ``finish_return_fraction`` of the way back from
@@ -45,6 +46,9 @@ import numpy as np
 
 #: Samples at rest whose median is the patient's resting level.
 REST_WINDOW = 31
+#: Samples of a known neutral (``CounterSettings.rest_level``) the rest level starts with; the
+#: patient's measured rest joins them and soon outweighs them.
+REST_SEED = 5
 #: Share of the way back from peak to start that counts a repetition cut by the end of stream.
 FINISH_RETURN_FRACTION = 0.0
 
@@ -69,6 +73,9 @@ class CounterSettings:
     setup_ms: int = 500
     max_gap_ms: int = 1500
     finish_return_fraction: float = FINISH_RETURN_FRACTION
+    #: The patient's neutral (a neutral capture): the rest level starts from it (None: from
+    #: the first samples at rest).
+    rest_level: float | None = None
 
     def __post_init__(self) -> None:
         if abs(self.turn - self.start) <= 2 * self.hysteresis:
@@ -151,6 +158,14 @@ class RepStateMachine:
         self._start_t = 0
         self._rest_window: deque[float] = deque(maxlen=REST_WINDOW)
         self._eff_s = self._s
+        if settings.rest_level is not None:
+            for _ in range(REST_SEED):
+                self._track_rest_level(settings.rest_level * self._sign)
+
+    @property
+    def effective_start(self) -> float:
+        """The start threshold in use: the template's, moved by the rest level (module doc)."""
+        return self._eff_s * self._sign
 
     @property
     def pending_start_ms(self) -> int | None:

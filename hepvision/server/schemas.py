@@ -169,6 +169,8 @@ class ExerciseOverrides(_In):
     ``counter_turn``, ``counter_hysteresis``, ``counter_min_amplitude`` replace the counter's
     thresholds, in the counted signal's unit (degrees, or a ratio); ``rom_limit`` the limit of
     the template's incomplete-range rule and ``min_rep_s`` that of its too-fast rule.
+    ``neutral_deg``: the patient's neutral of the counted angle (``hepvision calibrate
+    neutral``): ROM is reported relative to it too and the counter's rest starts from it.
     """
 
     target_rom_deg: Annotated[float, Field(ge=-180, le=360)] | None = None
@@ -182,6 +184,7 @@ class ExerciseOverrides(_In):
     counter_min_amplitude: Annotated[float, Field(ge=0, le=240)] | None = None
     rom_limit: Annotated[float, Field(ge=-240, le=240)] | None = None
     min_rep_s: Annotated[float, Field(ge=0, le=60)] | None = None
+    neutral_deg: Annotated[float, Field(ge=-180, le=360)] | None = None
 
 
 class PrescribedExercise(_In):

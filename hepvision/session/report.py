@@ -18,6 +18,9 @@ Stable contract (other tools read it); fields may be added, never renamed or rem
     versions          package version, model SHA-256s, template id and SHA-256
     session_id        the session's id (the upload record's, when it is queued)
     prescription_version  the therapist's prescription version it followed, or null
+    neutral           only when a neutral capture set one (issue 13): the patient's neutral
+                      reading of the counted signal; each of ``rep_details`` then also has
+                      ``rom_peak_from_neutral``, its peak relative to that neutral
 """
 
 from __future__ import annotations
@@ -80,6 +83,13 @@ def track_report(record: SessionRecord) -> dict[str, Any]:
     for key, value in analysis.items():
         if key not in report:
             report[key] = value
+    neutral = exercise.template.target.neutral
+    if neutral is not None:
+        report["neutral"] = neutral
+        for rep in report["rep_details"]:
+            peak = rep.get("rom_peak_deg")
+            rep["rom_peak_from_neutral"] = (round(peak - neutral, 2) if isinstance(peak, float)
+                                            and math.isfinite(peak) else None)
     return report
 
 

@@ -17,7 +17,7 @@ from typing import Any
 from hepvision.analysis.records import CountCheck, Repetition, SideRom
 from hepvision.form.findings import FormFinding
 from hepvision.session.record import ExerciseRecord, SessionRecord, SetRecord, finite_or_none
-from hepvision.vocabulary import TemplateSide
+from hepvision.vocabulary import TemplateSide, Unit
 from hepvision.wire import session as wire
 
 #: Local figures a saved live session adds to the upload record (never uploaded).
@@ -88,6 +88,7 @@ def _exercise(exercise: ExerciseRecord, record: SessionRecord) -> wire.ExerciseR
         model_sha256=dict(record.context.model_sha256), backend=record.context.backend,
         view=wire.wire_view(exercise.view), side=exercise_side(exercise),
         angle_name=template.signal_name, target_rom_deg=template.target.rom,
+        neutral_deg=template.target.neutral if template.signal_unit is Unit.DEG else None,
         sets=[_set(s) for s in exercise.sets], template_base_sha256=base or None,
         overrides_sha256=template.overrides_sha256 or None,
         count_check=_sum_checks([s.analysis.count_check for s in exercise.sets]))

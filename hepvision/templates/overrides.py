@@ -75,6 +75,7 @@ class TemplateOverrides(BaseModel):
         rule_limits: rule id -> new limit.
         disabled_rules: rule ids to drop.
         counter: replaces the counter's thresholds (a repetition template's only).
+        neutral: the patient's neutral reading of the counted signal (``target.neutral``).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -90,6 +91,7 @@ class TemplateOverrides(BaseModel):
         default_factory=dict)
     disabled_rules: tuple[str, ...] = ()
     counter: CounterOverrides | None = None
+    neutral: float | None = Field(default=None, ge=-240.0, le=240.0)
 
     def sha256(self) -> str:
         """Hash of the canonical JSON of the fields that were set."""
@@ -159,6 +161,8 @@ def apply_overrides(template: ExerciseTemplate, overrides: TemplateOverrides,
         data["side"] = overrides.side
     if overrides.counter is not None:
         _layer_counter(data["counter"], template, overrides.counter, where)
+    if overrides.neutral is not None:
+        data["target"]["neutral"] = overrides.neutral
     if overrides.dosage is not None:
         _layer_dosage(data["dosage"], overrides.dosage)
     data["form"] = [

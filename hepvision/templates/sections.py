@@ -42,9 +42,13 @@ class Camera(Strict):
 
 
 class Target(Strict):
-    """Therapeutic goals, in the counted signal's unit. ``rom``: the peak to aim for."""
+    """Therapeutic goals, in the counted signal's unit. ``rom``: the peak to aim for.
+    ``neutral``: the patient's own neutral (resting) reading of the counted signal, from a
+    neutral capture (``hepvision calibrate neutral``; set through the patient's overrides):
+    ROM is reported relative to it too, and the counter's rest level starts from it."""
 
     rom: float | None = Field(default=None, ge=-240.0, le=240.0)
+    neutral: float | None = Field(default=None, ge=-240.0, le=240.0)
 
 
 class Dosage(Strict):

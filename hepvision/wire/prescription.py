@@ -39,6 +39,8 @@ class PrescribedOverrides(_Read):
     counter_min_amplitude: Annotated[float, Field(ge=0, le=240)] | None = None
     rom_limit: Annotated[float, Field(ge=-240, le=240)] | None = None
     min_rep_s: Annotated[float, Field(ge=0, le=60)] | None = None
+    #: The patient's neutral of the counted angle (``hepvision calibrate neutral``).
+    neutral_deg: Annotated[float, Field(ge=-180, le=360)] | None = None
 
 
 class ProgressionStep(_Read):

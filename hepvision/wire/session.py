@@ -209,7 +209,9 @@ class ExerciseRecord(_Wire):
     overrides); ``template_base_sha256`` and ``overrides_sha256`` (added in issue 11) are its
     two layers (``overrides_sha256`` is None without overrides). ``count_check`` (added in
     issue 11) sums the sets' count checks: the counts add up, the confidence is the least
-    confident set's, the measured share is the mean of the sets'.
+    confident set's, the measured share is the mean of the sets'. ``neutral_deg`` (issue 13):
+    the patient's neutral reading of the counted angle from a neutral capture (None: none
+    captured); each repetition's ROM relative to neutral is its peak minus it.
     """
 
     exercise_id: Slug
@@ -224,6 +226,7 @@ class ExerciseRecord(_Wire):
     template_base_sha256: Sha256Hex | None = None
     overrides_sha256: Sha256Hex | None = None
     count_check: CountCheck | None = None
+    neutral_deg: Degrees | None = None
 
     @model_validator(mode="after")
     def _unique_sets(self) -> ExerciseRecord:

@@ -20,7 +20,7 @@ from hepvision.server.web.library import LibraryEntry
 DOSE_FIELDS = ("sets", "reps", "hold_s", "rest_s", "sessions_per_day", "days_per_week")
 #: A personal template's fields (``hepvision template learn``; issue 13).
 PERSONAL_FIELDS = ("counter_start", "counter_turn", "counter_hysteresis", "counter_min_amplitude",
-                   "rom_limit", "min_rep_s")
+                   "rom_limit", "min_rep_s", "neutral_deg")
 OVERRIDE_FIELDS = ("target_rom_deg", "max_rom_deg", "max_reps_per_set", "pain_stop_nrs",
                    *PERSONAL_FIELDS)
 PROGRESSION_FIELDS = ("after_days", "sets", "reps", "hold_s", "note")
