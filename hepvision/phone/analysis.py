@@ -17,16 +17,15 @@ import dataclasses
 import logging
 import time
 import uuid
-from typing import Any
+from typing import Any, Self
 
 from hepvision.analysis import FrameFeedback
 from hepvision.app.protocol import landmarks_json, number
 from hepvision.app.session import NOBODY_IN_VIEW, describe_plan
 from hepvision.capture.frames import Frame
 from hepvision.live.engine import LiveStats
-from hepvision.live.flow import ExercisePlan
+from hepvision.live.flow import ExercisePlan, SessionFlow
 from hepvision.live.session import LiveSession
-from hepvision.live.flow import SessionFlow
 from hepvision.phone.wire import LandmarkFrame, Pain, Simple
 from hepvision.pose.models import verified_model_path
 from hepvision.pose.types import POSE_CONNECTIONS, BackendInfo, PoseResult
@@ -60,7 +59,7 @@ class BrowserPose:
     def close(self) -> None:
         return None
 
-    def __enter__(self) -> BrowserPose:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -119,7 +118,7 @@ class PhoneSession:
             return self._skipped(msg, f"no set running ({flow.state.value})")
         if self._t0_ms is None:
             self._t0_ms = msg.t_ms
-        ts = int(round(msg.t_ms - self._t0_ms))
+        ts = round(msg.t_ms - self._t0_ms)
         if self._last_ts is not None and ts <= self._last_ts:
             return self._skipped(msg, "frame not newer than the last one")
         self._last_ts = ts

@@ -186,8 +186,10 @@ async function openCamera() {
   page.cameraOpen = true;
   const video = $('video');
   try {
+    // Only the camera's side: no size constraint, so the camera's own picture (most phones
+    // give 640x480 or 1280x720) reaches the model uncropped and unstretched.
     const stream = await navigator.mediaDevices.getUserMedia({
-      audio: false, video: { facingMode: page.facing, width: { ideal: 640 }, height: { ideal: 480 } } });
+      audio: false, video: { facingMode: page.facing } });
     video.srcObject = stream;
     await video.play();
   } catch (err) {
