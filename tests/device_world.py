@@ -70,7 +70,9 @@ class Clinic:
     """The therapist's side: dashboard pages (for the enrolment QR) and the API."""
 
     def __init__(self, app: FastAPI) -> None:
-        self.client = TestClient(app)
+        # https: the enrolment QR then names an https:// server, which the device accepts
+        # without --insecure (plain http:// to another machine is refused since issue 15)
+        self.client = TestClient(app, base_url="https://testserver")
         r = self.client.post(f"{API}/auth/login", json={"email": EMAIL, "password": PASSWORD})
         assert r.status_code == 200, r.text
         self.api = {"Authorization": f"Bearer {r.json()['access_token']}"}

@@ -67,7 +67,7 @@ def test_qr_text_and_a_different_server_is_one_line(
     _, qr_text, _ = clinic.new_patient()
     assert main(["enroll", qr_text, "--server", "https://elsewhere.example"]) == 1
     assert error_lines(capsys.readouterr().err) == [
-        "hepvision: error: the QR code names the server http://testserver, but --server "
+        "hepvision: error: the QR code names the server https://testserver, but --server "
         "says https://elsewhere.example"]
     assert not DeviceConfig.exists()
 
@@ -75,7 +75,7 @@ def test_qr_text_and_a_different_server_is_one_line(
 def test_revoked_device_is_told_what_to_do_and_force_reenrolls(
         clinic: Clinic, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     patient_id, _, code = clinic.new_patient()
-    assert main(["enroll", code, "--server", "http://testserver"]) == 0
+    assert main(["enroll", code, "--server", "https://testserver"]) == 0
     assert main(["live", "--exercise", "squat", "--video", str(black_clip(tmp_path)),
                  "--no-window", "--out", str(tmp_path / "s.json"), "--pain-before", "2",
                  "--pain-after", "2"]) == 0
@@ -127,7 +127,7 @@ def black_clip(folder: Path) -> Path:
 def test_pain_stop_before_any_exercise_reaches_the_therapist(
         clinic: Clinic, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     patient_id, _, code = clinic.new_patient()
-    assert main(["enroll", code, "--server", "http://testserver"]) == 0
+    assert main(["enroll", code, "--server", "https://testserver"]) == 0
     out = tmp_path / "session.json"
     assert main(["live", "--exercise", "squat", "--video", str(black_clip(tmp_path)),
                  "--no-window", "--out", str(out), "--pain-before", "9",
@@ -146,3 +146,15 @@ def test_pain_stop_before_any_exercise_reaches_the_therapist(
     for url in (f"/patients/{patient_id}", f"/patients/{patient_id}/export.csv",
                 f"/patients/{patient_id}/sessions/{record['session_id']}"):
         assert clinic.client.get(url).status_code == 200, url
+
+
+def test_plain_http_to_another_machine_needs_insecure(
+        clinic: Clinic, capsys: pytest.CaptureFixture[str]) -> None:
+    _, _, code = clinic.new_patient()
+    assert main(["enroll", code, "--server", "http://clinic.example"]) == 1
+    err = capsys.readouterr().err
+    assert "unencrypted" in err and "--insecure" in err and "Traceback" not in err
+    assert main(["enroll", code, "--server", "http://clinic.example", "--insecure"]) == 0
+    assert "--insecure given" in capsys.readouterr().err
+    assert main(["sync"]) == 1 and "--insecure" in capsys.readouterr().err
+    assert main(["sync", "--insecure"]) == 0

@@ -129,7 +129,7 @@ def test_rebuilt_outbox_sends_only_what_the_server_lacks(
     point_device_at(app, monkeypatch)
     clinic = Clinic(app)
     patient_id, _, code = clinic.new_patient()
-    assert main(["enroll", code, "--server", "http://testserver"]) == 0
+    assert main(["enroll", code, "--server", "https://testserver"]) == 0
     now = datetime.now(UTC)
     for k in range(2):
         enqueue_session(example_session_record(started_at=now + timedelta(seconds=k)))
@@ -152,7 +152,7 @@ def test_damaged_prescription_is_set_aside_and_fetched_again(
     clinic = Clinic(app)
     patient_id, _, code = clinic.new_patient()
     version = clinic.prescribe(patient_id)
-    assert main(["enroll", code, "--server", "http://testserver"]) == 0
+    assert main(["enroll", code, "--server", "https://testserver"]) == 0
     prescription_path().write_text('{"version": 1, "exercises": [{"exer')  # a torn write
     capsys.readouterr()
     assert main(["sync", "--status"]) == 0

@@ -28,6 +28,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     e.add_argument("--server", metavar="URL",
                    help="e.g. https://clinic.example (not needed with the QR code's text)")
     e.add_argument("--label", default=None, help="device name shown to the therapist")
+    e.add_argument("--insecure", action="store_true",
+                   help="allow plain http:// to another machine (unencrypted; test networks "
+                   "only)")
     e.add_argument("--force", action="store_true",
                    help="replace an existing enrolment (e.g. after the therapist revoked "
                    "this device and gave a new code)")
@@ -39,6 +42,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         "backoff, then fetch the current prescription. Sessions stay queued while the server "
         "is unreachable; a session is never sent twice into the server's records.")
     s.add_argument("--status", action="store_true", help="show the outbox and exit")
+    s.add_argument("--insecure", action="store_true",
+                   help="allow plain http:// to another machine (unencrypted; test networks "
+                   "only)")
     s.add_argument("--retries", type=int, default=5, metavar="N",
                    help="retries per session in this run while the server is down (default 5)")
     s.add_argument("--watch", type=float, metavar="SECONDS",
@@ -96,12 +102,13 @@ def _set_aside_previous(previous: DeviceConfig) -> None:
 
 
 def run_enroll(args: argparse.Namespace) -> int:
-    from hepvision.upload.client import ServerClient, normalise_server_url
+    from hepvision.upload.client import ServerClient, normalise_server_url, require_secure
     from hepvision.upload.device import DeviceConfig
     from hepvision.upload.transport import HttpxTransport
 
     server, code = _invite(args)
     previous = _previous_enrolment(args.force)
+    require_secure(normalise_server_url(server), insecure=args.insecure)
     with HttpxTransport() as transport:
         answer = ServerClient(server, transport).enrol(code,
                                                        label=args.label or platform.node()[:100])
@@ -162,7 +169,7 @@ def _print_status() -> None:
 
 
 def run_sync(args: argparse.Namespace) -> int:
-    from hepvision.upload.client import ServerClient
+    from hepvision.upload.client import ServerClient, require_secure
     from hepvision.upload.device import DeviceConfig, data_dir
     from hepvision.upload.outbox import Outbox
     from hepvision.upload.sync import Backoff, exclusive, sync
@@ -172,6 +179,7 @@ def run_sync(args: argparse.Namespace) -> int:
         _print_status()
         return 0
     config = DeviceConfig.load()
+    require_secure(config.server_url, insecure=args.insecure)
     with exclusive(data_dir()), HttpxTransport() as transport, Outbox.default() as outbox:
         client = ServerClient(config.server_url, transport, token=config.device_token)
         while True:

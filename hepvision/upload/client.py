@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import json
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,6 +13,7 @@ from hepvision.upload.transport import Request, Response, Transport
 from hepvision.wire.enrolment import EnrolmentRequest, EnrolmentResponse
 
 API = "/api/v1"
+log = logging.getLogger(__name__)
 
 
 class Outcome(enum.Enum):
@@ -35,6 +37,37 @@ def normalise_server_url(url: str) -> str:
     if url.endswith(API):
         url = url[: -len(API)]
     return url
+
+
+def is_cleartext_remote(url: str) -> bool:
+    """True for ``http://`` to a host that is not this machine (the patient's data and the
+    device token would cross the network unencrypted)."""
+    import ipaddress
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.scheme != "http":
+        return False
+    host = (parts.hostname or "").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return False
+    try:
+        return not ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return True
+
+
+def require_secure(url: str, *, insecure: bool) -> None:
+    """Refuse cleartext HTTP to another machine unless the patient passed ``--insecure``
+    (then warn): the server should be reached over https:// (README: Run it for a clinic)."""
+    if not is_cleartext_remote(url):
+        return
+    message = (f"{url} is plain http:// to another machine: health data and the device "
+               "token would cross the network unencrypted")
+    if not insecure:
+        raise UploadError(f"{message}; use the server's https:// address, or pass "
+                          "--insecure to send anyway (a test network only)")
+    log.warning("%s (--insecure given)", message)
 
 
 def revoked(response: Response) -> DeviceRevokedError:
