@@ -9,7 +9,8 @@ decode plus pose fits well inside the frame interval, nothing is gained by overl
 costs latency only the decode time (2-3 ms) and saves that contention.
 
 Turns are given up for the rest of the session (:meth:`CpuTurns.give_up`) as soon as the
-live loop drops a frame: then overlapping is what keeps up.
+live loop drops a frame after its first :data:`WARMUP_FRAMES` (the model's first runs and the
+first person detection are slow whatever the arrangement): then overlapping is what keeps up.
 """
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ from contextlib import AbstractContextManager, nullcontext
 from hepvision.capture.frames import Frame
 
 log = logging.getLogger(__name__)
+
+#: Frames processed before a dropped frame makes the turns be given up (about a second).
+WARMUP_FRAMES = 30
 
 
 class CpuTurns:

@@ -23,7 +23,7 @@ from hepvision.calibration.undistort import CameraCorrection
 from hepvision.capture.frames import Frame
 from hepvision.capture.live import LatestFrameGrabber, paced
 from hepvision.capture.sources import CameraSource, ImageFolderSource, VideoFileSource
-from hepvision.capture.turns import CpuTurns, taking_turns
+from hepvision.capture.turns import WARMUP_FRAMES, CpuTurns, taking_turns
 from hepvision.errors import HepvisionError
 from hepvision.form.speech import Speaker
 from hepvision.live.engine import LiveUpdate
@@ -171,7 +171,7 @@ def drive(session: LiveSession, feed: FrameFeed, front: Front,
         with turns.turn():
             update = session.process(item.frame, item.captured_s)
         stats = session.engine.stats
-        if feed.dropped > stats.dropped and turns.enabled:
+        if feed.dropped > stats.dropped and turns.enabled and stats.processed > WARMUP_FRAMES:
             turns.give_up(f"frame {item.frame.index} dropped")
             stats.cpu.turns = f"given up: {turns.given_up_reason}"
         stats.dropped = feed.dropped
