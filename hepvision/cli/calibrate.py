@@ -17,8 +17,10 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:  # the parser is built without numpy (a server-only install has none)
+    import numpy as np
 
 BOARD_HELP = ("inner corners across x down, and the printed square size in mm "
               "(default 9x6@25: the board of calibration/)")
