@@ -74,11 +74,12 @@ class PatientOverview:
 def adherence_pct(rows: Iterable[AdherenceRow]) -> float | None:
     """Reps done of prescribed exercises / reps prescribed, in percent (``None``: nothing
     prescribed). Rows come from :func:`reports.adherence`; exercises done but not prescribed
-    in a period do not count."""
+    in a period do not count, and a row's reps count up to its prescribed reps (extra work on
+    one day does not make up for another: at most 100 %)."""
     done = expected = 0.0
     for r in rows:
         if r.reps_prescribed > 0:
-            done += r.reps_done
+            done += min(r.reps_done, r.reps_prescribed)
             expected += r.reps_prescribed
     return round(100.0 * done / expected, 1) if expected > 0 else None
 
@@ -185,7 +186,8 @@ def _daily_adherence(rows: Sequence[Any], versions: Sequence[Prescription], pati
             if created_at < end_of_day:
                 in_force = i
         prescribed = expected_of[in_force] if in_force is not None else {}
-        out.append((float(sum(done.get((day, ex_id), 0) for ex_id in prescribed)),
+        out.append((float(sum(min(done.get((day, ex_id), 0), reps)
+                              for ex_id, reps in prescribed.items())),
                     sum(prescribed.values())))
         day += timedelta(days=1)
     return out

@@ -150,7 +150,8 @@ def adherence(db: Session, patient: Patient, *, period: str, start: date,
             period_start=key[0], exercise_id=key[1], sessions_done=s_done,
             sessions_prescribed=round(s_exp, 3), reps_done=r_done,
             reps_prescribed=round(r_exp, 3),
-            adherence_pct=round(100.0 * r_done / r_exp, 1) if r_exp > 0 else None))
+            # extra reps do not make up for missed ones: at most 100 %
+            adherence_pct=round(100.0 * min(r_done, r_exp) / r_exp, 1) if r_exp > 0 else None))
     return rows
 
 

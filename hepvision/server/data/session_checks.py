@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -137,3 +137,8 @@ def checked_record(db: Session, patient: Patient, record: SessionRecord,
     if exercises == list(record.exercises):
         return record
     return record.model_copy(update={"exercises": exercises})
+
+
+def enrolled_day(patient: Patient) -> date:
+    """The patient-local day of :func:`enrolled_at` (the dashboard's first day with a plan)."""
+    return enrolled_at(patient).astimezone(ZoneInfo(patient.timezone)).date()

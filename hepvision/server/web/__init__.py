@@ -41,7 +41,17 @@ def _environment() -> jinja2.Environment:
                              undefined=jinja2.StrictUndefined, trim_blocks=True,
                              lstrip_blocks=True)
     env.globals["static"] = lambda path: f"{STATIC_PREFIX}/{path}"
+    env.filters["days_ago"] = days_ago
     return env
+
+
+def days_ago(days: int) -> str:
+    """``today``, ``1 day ago``, ``3 days ago`` (``in 2 days`` for a future day)."""
+    if days == 0:
+        return "today"
+    if days < 0:
+        return f"in {-days} day{'s' if days != -1 else ''}"
+    return f"{days} day{'s' if days != 1 else ''} ago"
 
 
 def install_web(app: FastAPI) -> None:

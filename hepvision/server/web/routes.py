@@ -21,6 +21,7 @@ from pydantic import ValidationError
 from hepvision.server.api.deps import SecurityDep, SessionDep, SettingsDep
 from hepvision.server.data import accounts, audit, dashboard, prescriptions, reports, sessions
 from hepvision.server.data.alert_rules import DEFAULT_MISSED_DAYS, AlertDefaults
+from hepvision.server.data.session_checks import enrolled_day
 from hepvision.server.errors import (
     AuthError,
     ConflictError,
@@ -246,22 +247,27 @@ def patient_page(request: Request, user: WebUserDep, patient: WebPatientDep, db:
     lines = dashboard.session_lines(db, patient, start=start)
     current = _current(db, patient)
     lib = _lib(request)
-    cal_start = start or (lines[0].day if lines else today)
-    cal_start = max(cal_start, today - timedelta(days=views.CALENDAR_MAX_DAYS - 1))
+    # Nothing is due before the patient was enrolled (or before imported history began):
+    # the calendar and the adherence windows start there, not with weeks of grey "0/0".
+    first = enrolled_day(patient)
+    if lines and lines[0].day < first:
+        first = lines[0].day
+    cal_start = max(start or (lines[0].day if lines else today), first,
+                    today - timedelta(days=views.CALENDAR_MAX_DAYS - 1))
     weeks = views.calendar(reports.adherence(db, patient, period="day", start=cal_start,
                                              end=today), cal_start, today, lib)
     last = lines[-1].day if lines else sessions_last_day(db, patient)
     extra = monitoring.patient_context(db, patient, settings, today)
     adherence7 = dashboard.adherence_pct(reports.adherence(
-        db, patient, period="day", start=today - timedelta(days=6), end=today))
+        db, patient, period="day", start=max(first, today - timedelta(days=6)), end=today))
     adherence30 = dashboard.adherence_pct(reports.adherence(
-        db, patient, period="day", start=today - timedelta(days=29), end=today))
+        db, patient, period="day", start=max(first, today - timedelta(days=29)), end=today))
     _read(db, user.therapist, patient, "dashboard_patient", window=window)
     return render(request, "patient.html", {
         "user": user, "patient": patient, "window": window, "windows": views.WINDOWS,
         "today": today, "start": start, "lines": list(reversed(lines)),
-        "rom_charts": views.rom_charts(lines, current, lib),
-        "pain_chart": views.pain_payload(lines), "weeks": weeks, **extra,
+        "rom_charts": views.rom_charts(lines, current, lib, tz=patient.timezone),
+        "pain_chart": views.pain_payload(lines, tz=patient.timezone), "weeks": weeks, **extra,
         "adherence7": adherence7, "adherence30": adherence30, "current": current,
         "lib": lib, "saved": saved, "local_time": lambda m: views.local_time(m, patient),
         "last_day": last})

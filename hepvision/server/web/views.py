@@ -49,6 +49,7 @@ class RomChart:
     side: str | None
     points: list[dict[str, Any]] = field(default_factory=list)
     refs: list[RefLine] = field(default_factory=list)
+    tz: str = "UTC"  # the patient's: the chart's dates are drawn in it
 
     @property
     def title(self) -> str:
@@ -62,7 +63,7 @@ class RomChart:
                 "series": [{"label": "best", "values": [p["best"] for p in self.points]},
                            {"label": "median", "values": [p["median"] for p in self.points]}],
                 "refs": [{"label": r.label, "low": r.low, "high": r.high, "kind": r.kind}
-                         for r in self.refs]}
+                         for r in self.refs], "tz": self.tz}
 
 
 def chart_key(*parts: str | None) -> str:
@@ -70,7 +71,7 @@ def chart_key(*parts: str | None) -> str:
 
 
 def rom_charts(lines: list[SessionLine], prescription: PrescriptionPublic | None,
-               lib: dict[str, LibraryEntry]) -> list[RomChart]:
+               lib: dict[str, LibraryEntry], tz: str = "UTC") -> list[RomChart]:
     """One chart per (exercise, angle, side) that has a measured ROM, in first-seen order."""
     charts: dict[RomKey, RomChart] = {}
     for key, measured in rom_measurements(lines).items():
@@ -78,7 +79,7 @@ def rom_charts(lines: list[SessionLine], prescription: PrescriptionPublic | None
         entry = lib.get(exercise_id)
         chart = charts[key] = RomChart(
             chart_key("rom", exercise_id, angle_name, side), exercise_id,
-            entry.name if entry else exercise_id, angle_name, side)
+            entry.name if entry else exercise_id, angle_name, side, tz=tz)
         for s, e in measured:
             chart.points.append({"t": int(s.started_at.timestamp()), "day": s.day,
                                  "best": e.rom_best_deg, "median": e.rom_median_deg,
@@ -112,14 +113,14 @@ def reference_lines(exercise_id: str, angle_name: str, prescription: Prescriptio
     return refs
 
 
-def pain_payload(lines: list[SessionLine]) -> dict[str, Any]:
+def pain_payload(lines: list[SessionLine], tz: str = "UTC") -> dict[str, Any]:
     rows = [s for s in lines if s.pain_before is not None or s.pain_after is not None]
     return {"id": "pain", "title": "Pain before and after (0-10)", "unit": "NRS",
             "x": [int(s.started_at.timestamp()) for s in rows],
             "labels": [str(s.day) for s in rows],
             "series": [{"label": "before", "values": [s.pain_before for s in rows]},
                        {"label": "after", "values": [s.pain_after for s in rows]}],
-            "refs": [], "ymin": 0, "ymax": 10}
+            "refs": [], "ymin": 0, "ymax": 10, "tz": tz}
 
 
 @dataclass(frozen=True, slots=True)

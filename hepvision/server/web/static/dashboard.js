@@ -1,7 +1,9 @@
 /* Draws the dashboard's charts with uPlot (vendor/uplot) from the JSON next to each chart.
  *
  * Payload: {id, title, unit, x: [unix s | rep no], labels, series: [{label, values}],
- *           refs: [{label, low, high, kind: normal|target|cap}], xkind?: "rep", ymin?, ymax?}
+ *           refs: [{label, low, high, kind: normal|target|cap}], xkind?: "rep", ymin?, ymax?,
+ *           tz?: the patient's IANA time zone (dates are drawn in it, as the tables show them)}
+ * A time axis with one session spans a week around it (uPlot alone would span years).
  * Reference bands and lines are drawn under the series. Each drawn chart is kept in
  * window.hvCharts[id] = {plot, payload} (the browser tests read it). Charts redraw on resize.
  * The same numbers are in the table under each chart, so nothing needs a mouse or a canvas.
@@ -59,6 +61,21 @@
     };
   }
 
+  var DAY_S = 86400;
+
+  // uPlot widens a time axis whose data is one instant by "one day" counted in ms while the
+  // data are in seconds (~2.7 years): sessions all within a day get a week around them.
+  function xRange(payload) {
+    return function (u, min, max) {
+      var xs = payload.x.filter(function (v) { return v != null; });
+      if (!xs.length) return [min, max];
+      var lo = Math.min.apply(null, xs), hi = Math.max.apply(null, xs);
+      if (hi - lo < DAY_S && (max - min > 2 * DAY_S || max - min < DAY_S))
+        return [lo - 3 * DAY_S, hi + 3 * DAY_S];
+      return [min, max];
+    };
+  }
+
   function options(el, payload) {
     var isRep = payload.xkind === "rep";
     var series = [{label: isRep ? "repetition" : "date",
@@ -73,7 +90,10 @@
       width: Math.max(280, el.clientWidth),
       height: 260,
       series: series,
-      scales: {x: {time: !isRep}, y: {range: yRange(payload)}},
+      scales: {x: isRep ? {time: false} : {time: true, range: xRange(payload)},
+               y: {range: yRange(payload)}},
+      tzDate: payload.tz ? function (ts) { return uPlot.tzDate(new Date(ts * 1e3), payload.tz); }
+                         : function (ts) { return new Date(ts * 1e3); },
       axes: [{}, {label: payload.unit === "deg" ? "degrees" : payload.unit, size: 50}],
       legend: {live: true},
       hooks: {drawAxes: [function (u) { drawRefs(u, payload.refs); }]},
