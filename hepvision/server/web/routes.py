@@ -11,13 +11,14 @@ from __future__ import annotations
 import uuid
 from datetime import date, timedelta
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 from pydantic import ValidationError
 
+from hepvision.phone import pipeline_installed
 from hepvision.server.api.deps import SecurityDep, SessionDep, SettingsDep
 from hepvision.server.data import accounts, audit, dashboard, prescriptions, reports, sessions
 from hepvision.server.data.alert_rules import DEFAULT_MISSED_DAYS, AlertDefaults
@@ -46,6 +47,7 @@ from hepvision.server.web.auth import (
     set_session_cookie,
 )
 from hepvision.server.web.library import LibraryEntry, library
+from hepvision.wire.enrolment import enrolment_uri, phone_enrolment_url
 
 router = APIRouter(include_in_schema=False)
 
@@ -215,12 +217,16 @@ def _enrolment_page(request: Request, user: Any, patient: Patient,
     import segno
 
     server = str(request.base_url).rstrip("/")
-    payload = f"hepvision://enrol?server={quote(server, safe='')}&code={code.token}"
+    app_uri = enrolment_uri(server, code.token)
+    # The QR code opens the patient's phone page with the code (hepvision.phone), where this
+    # server has the pose analysis to serve it; else it carries the desktop app's text.
+    payload = phone_enrolment_url(server, code.token) if pipeline_installed() else app_uri
     qr_svg = segno.make(payload, error="m").svg_inline(
         scale=5, title=f"QR code of enrolment code {code.token}", svgclass="qr")
     return render(request, "enrolment.html", {
         "user": user, "patient": patient, "code": code.token, "expires_at": code.expires_at,
-        "server": server, "qr_svg": qr_svg, "qr_payload": payload}, status_code=201)
+        "server": server, "qr_svg": qr_svg, "qr_payload": payload, "app_uri": app_uri},
+        status_code=201)
 
 
 # ---- patient page --------------------------------------------------------------------------
