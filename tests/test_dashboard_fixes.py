@@ -162,3 +162,76 @@ def test_first_session_chart_spans_days_in_the_patients_zone(tmp_path) -> None:
         assert chart["max"] - chart["min"] <= 8 * 86400, chart  # about a week, not years
         local = datetime.fromtimestamp(chart["x"], ZoneInfo("Pacific/Auckland")).date()
         assert chart["label"] == local.isoformat(), chart
+
+
+def _csrf_of(html: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+def test_patient_settings_edit_discharge_and_revoke(clinic) -> None:
+    _, client, api = clinic
+    made = client.post(f"{API}/patients", json={"display_name": "Set"}, headers=api).json()
+    pid = made["id"]
+    device = client.post(f"{API}/devices/enrol", json={"code": made["enrolment"]["code"]}
+                         ).json()["device_token"]
+    dev = {"Authorization": f"Bearer {device}"}
+    url = f"/patients/{pid}/settings"
+    page = client.get(url).text
+    assert "1 enrolled device." in page
+    csrf = _csrf_of(page)
+    r = client.post(url, data={"csrf_token": csrf, "action": "details", "display_name": "Renamed",
+                               "external_ref": "MRN-7", "timezone": "Europe/Vienna"},
+                    follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].endswith("saved=details")
+    got = client.get(f"{API}/patients/{pid}", headers=api).json()
+    assert (got["display_name"], got["external_ref"], got["timezone"]) == (
+        "Renamed", "MRN-7", "Europe/Vienna")
+    bad = client.post(url, data={"csrf_token": csrf, "action": "details", "display_name": "X",
+                                 "timezone": "Mars/Base"})
+    assert bad.status_code == 422 and "unknown time zone" in bad.text
+    assert client.post(url, data={"csrf_token": csrf, "action": "revoke"}).status_code == 200
+    assert client.get(f"{API}/patients/{pid}/prescriptions/current",
+                      headers=dev).status_code == 401
+    assert client.get(f"{API}/auth/me", headers=dev).status_code == 401
+    client.post(url, data={"csrf_token": csrf, "action": "discharge"})
+    assert client.get(f"{API}/patients/{pid}", headers=api).json()["is_active"] is False
+    assert "Discharged" in client.get(url).text
+    client.post(url, data={"csrf_token": csrf, "action": "readmit"})
+    assert client.get(f"{API}/patients/{pid}", headers=api).json()["is_active"] is True
+    assert client.post(url, data={"action": "revoke"}).status_code == 403  # no CSRF token
+
+
+def test_account_page_changes_password_and_unlocks_a_colleague(clinic, monkeypatch) -> None:
+    app, client, api = clinic
+    from hepvision.server.data import lockout
+
+    monkeypatch.setattr(lockout, "LOCK_AFTER", 2)
+    monkeypatch.setattr(lockout, "ACCOUNT_FREE_FAILURES", 5)
+    with app.state.sessionmaker() as db:
+        accounts.create_therapist(db, app.state.security, email="c@clinic.example",
+                                  password=PASSWORD)
+    for _ in range(3):
+        client.post(f"{API}/auth/login", json={"email": "c@clinic.example", "password": "no"})
+    page = client.get("/account").text
+    assert "c@clinic.example" in page and "Unlock" in page
+    csrf = _csrf_of(page)
+    target = re.search(r'action="/account/unlock/(\d+)"', page).group(1)
+    r = client.post(f"/account/unlock/{target}", data={"csrf_token": csrf},
+                    follow_redirects=False)
+    assert r.status_code == 303
+    assert "No account is locked" in client.get("/account").text
+    app.state.login_limiter = lockout.AddressLimiter()
+    assert client.post(f"{API}/auth/login", json={"email": "c@clinic.example",
+                                                  "password": PASSWORD}).status_code == 200
+    wrong = client.post("/account/password", data={
+        "csrf_token": csrf, "current_password": "nope", "new_password": "a new password 1",
+        "repeat_password": "a new password 1"})
+    assert wrong.status_code == 422 and "current password is wrong" in wrong.text
+    r = client.post("/account/password", data={
+        "csrf_token": csrf, "current_password": PASSWORD, "new_password": "a new password 1",
+        "repeat_password": "a new password 1"}, follow_redirects=False)
+    assert r.status_code == 303
+    assert client.get("/account").status_code == 200  # this session stays signed in
+    assert client.get(f"{API}/auth/me", headers=api).status_code == 401  # the others do not
+    assert client.post(f"{API}/auth/login", json={
+        "email": "d@clinic.example", "password": "a new password 1"}).status_code == 200

@@ -95,7 +95,8 @@ def login(db: Session, sec: Security, *, email: str, password: str, lifetime: ti
     if row is not None and row.locked_at is not None:
         _failed(db, limiter, address, now, email, row.id, action="login_refused_locked")
         raise AuthError("this account is locked after repeated failed logins; another "
-                        "therapist can unlock it (dashboard: Accounts)")
+                        "therapist can unlock it (their Account page), or an administrator "
+                        "with 'hepvision therapist unlock EMAIL'")
     if row is not None:
         lockout.check_account(row.failed_logins, row.last_failed_login_at, now)
     ok = sec.verify_password(row.password_hash if row else None, password)

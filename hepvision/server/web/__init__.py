@@ -57,12 +57,13 @@ def days_ago(days: int) -> str:
 def install_web(app: FastAPI) -> None:
     """Add the dashboard pages, their static files and their error pages to ``app``."""
     from hepvision.server.web.auth import CsrfFailed, LoginRequired, PageNotFound
-    from hepvision.server.web import monitoring
+    from hepvision.server.web import manage, monitoring
     from hepvision.server.web.routes import SECURITY_HEADERS, router
 
     app.state.web_templates = _environment()
     app.include_router(router)
     app.include_router(monitoring.router)  # alerts, RTM time log, progress report
+    app.include_router(manage.router)  # patient settings, account and lockouts (issue 15)
     app.mount(STATIC_PREFIX, StaticFiles(directory=WEB_DIR / "static"), name="static")
 
     async def login_required(request: Request, exc: Exception) -> RedirectResponse:
