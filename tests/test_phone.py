@@ -216,10 +216,12 @@ def _screenshot(run: PhoneRun, video: Path, tmp_path: Path) -> None:
     shot = tmp_path / "phone.png"
     page.screenshot(path=str(shot), scale="css")
     shutil.copyfile(shot, SCREENSHOT)
-    img = cv2.imread(str(shot))[:, :, ::-1]
+    raw = cv2.imread(str(shot))
+    assert raw is not None
+    img = raw[:, :, ::-1]
     assert img.shape[:2] == (640, 360)
     box = page.locator("#stage").bounding_box()
-    x, y, w, h = (int(round(box[k])) for k in ("x", "y", "width", "height"))
+    x, y, w, h = (round(box[k]) for k in ("x", "y", "width", "height"))
     stage = img[y:y + h, x:x + w]
     green = int((np.abs(stage.astype(int) - SKELETON_RGB).max(axis=2) <= 12).sum())
     assert green > 100, green

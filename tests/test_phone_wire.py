@@ -187,7 +187,7 @@ def test_a_session_counts_and_is_stored_once_whatever_the_connection_did(
 
 def test_a_bad_token_is_refused_and_bad_messages_answered(
         server: tuple[TestClient, str, int]) -> None:
-    client, token, _ = server
+    client, _, _ = server
     with client.websocket_connect("/phone/ws") as sock:
         sock.send_text(json.dumps({"type": "hello", "token": "not-a-real-token"}))
         assert sock.receive_json()["type"] == "refused"

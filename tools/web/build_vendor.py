@@ -37,6 +37,7 @@ import subprocess
 import tarfile
 import tempfile
 from pathlib import Path
+from typing import Any
 
 PACKAGE = "@mediapipe/tasks-vision"
 VERSION = "0.10.35"
@@ -94,7 +95,7 @@ def check_no_logging(name: str, data: bytes) -> None:
             raise SystemExit(f"{name} mentions {needle.decode()}: a usage-logging build?")
 
 
-def write(files: dict[str, bytes], tarball: Path, out: Path) -> dict[str, object]:
+def write(files: dict[str, bytes], tarball: Path, out: Path) -> dict[str, Any]:
     out.mkdir(parents=True, exist_ok=True)
     source = (f"npm {PACKAGE}@{VERSION} ({tarball.name}, integrity {integrity(tarball)})")
     rows: dict[str, dict[str, str]] = {}
@@ -112,7 +113,7 @@ def write(files: dict[str, bytes], tarball: Path, out: Path) -> dict[str, object
                            "source": "models/LICENSE.mediapipe.txt (the MediaPipe wheel's "
                            "Apache-2.0 text; the npm package states Apache-2.0 in "
                            "package.json and ships no licence file)"}
-    manifest = {"package": PACKAGE, "version": VERSION, "generator": "tools/web/build_vendor.py",
+    manifest: dict[str, Any] = {"package": PACKAGE, "version": VERSION, "generator": "tools/web/build_vendor.py",
                 "files": rows}
     (out / "MANIFEST.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     return manifest
@@ -128,7 +129,7 @@ def main() -> None:
         if args.tarball:
             shutil.copy(args.tarball, Path(tmp) / args.tarball.name)
         manifest = write(extract(tarball), tarball, args.out)
-    for name, row in sorted(manifest["files"].items()):  # type: ignore[union-attr]
+    for name, row in sorted(manifest["files"].items()):
         size = (args.out / name).stat().st_size
         print(f"{name:32s} {size:>10d} B  sha256 {row['sha256'][:16]}…")
 
