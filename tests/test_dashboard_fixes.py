@@ -144,7 +144,8 @@ def test_first_session_chart_spans_days_in_the_patients_zone(tmp_path) -> None:
             page.fill("input[name=email]", "d@clinic.example")
             page.fill("input[name=password]", PASSWORD)
             page.click("button[type=submit]")
-            page.wait_for_function("Object.keys(window.hvCharts || {}).length > 0")
+            page.wait_for_function("Object.keys(window.hvCharts || {}).length > 0",
+                                   timeout=90_000)
             got = page.evaluate("""() => Object.values(window.hvCharts).map(c => {
                 const p = c.plot;
                 p.setCursor({left: p.valToPos(c.payload.x[0], "x"), top: 10});
@@ -152,7 +153,7 @@ def test_first_session_chart_spans_days_in_the_patients_zone(tmp_path) -> None:
                         label: p.root.querySelector(".u-legend .u-value").textContent};
             })""")
             page.goto(f"{server.base_url}/docs")
-            page.wait_for_selector(".opblock", timeout=20000)
+            page.wait_for_selector(".opblock", timeout=90_000)
             browser.close()
     finally:
         server.stop()

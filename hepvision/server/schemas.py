@@ -9,44 +9,13 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, AliasChoices, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_validator
 
+# field types, also imported from here by routes, forms and the command line
+from hepvision.server.fields import Day, Email, Name, Note, TimeZoneName, no_nul
 from hepvision.vocabulary import PAIN_NRS_MAX, PAIN_STOP_NRS_MIN
 from hepvision.wire.session import Side, Slug
-
-
-def _zone(name: str) -> str:
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"unknown time zone {name!r} (use an IANA name like Europe/Berlin)")
-    return name
-
-
-def _no_nul(value: Any) -> Any:
-    """Reject a NUL character anywhere in a request body (PostgreSQL cannot store one)."""
-    if isinstance(value, str):
-        if "\x00" in value:
-            raise ValueError("text must not contain a NUL character")
-    elif isinstance(value, dict):
-        for item in value.values():
-            _no_nul(item)
-    elif isinstance(value, list):
-        for item in value:
-            _no_nul(item)
-    return value
-
-
-#: The days the server accepts anywhere (dates outside are typos or probes, e.g. year 9999).
-FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
-Day = Annotated[date, Field(ge=FIRST_DAY, le=LAST_DAY)]
-TimeZoneName = Annotated[str, Field(max_length=64), AfterValidator(_zone)]
-Email = Annotated[str, Field(min_length=3, max_length=254,
-                             pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
-Name = Annotated[str, Field(min_length=1, max_length=200)]
-Note = Annotated[str, Field(max_length=500)]
 
 
 class _In(BaseModel):
@@ -57,7 +26,7 @@ class _In(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _refuse_nul(cls, data: Any) -> Any:
-        return _no_nul(data)
+        return no_nul(data)
 
 
 class _Out(BaseModel):
@@ -114,13 +83,14 @@ class PatientCreate(_In):
 
 class PatientUpdate(_In):
     """The fields to change. ``display_name``, ``timezone`` and ``is_active`` cannot be null
-    (leave them out to keep them); ``external_ref`` and ``monitoring_start`` can."""
+    (leave them out to keep them); ``external_ref`` and ``monitoring_start`` can. (The
+    ``type: ignore``: a left-out field is None in Python while its schema admits no null.)"""
 
-    display_name: Name = Field(default=None)
+    display_name: Name = None  # type: ignore[assignment]
     external_ref: Annotated[str, Field(max_length=64)] | None = None
-    timezone: TimeZoneName = Field(default=None)
+    timezone: TimeZoneName = None  # type: ignore[assignment]
     monitoring_start: Day | None = None
-    is_active: bool = Field(default=None)
+    is_active: bool = None  # type: ignore[assignment]
 
 
 class PatientPublic(_Out):
@@ -387,10 +357,10 @@ class RtmTimeCreate(_In):
 class RtmTimeUpdate(_In):
     """The fields to change (none of them can be null: leave a field out to keep it)."""
 
-    day: Day = Field(default=None)
-    minutes: Annotated[int, Field(ge=1, le=600)] = Field(default=None)
-    live_contact: bool = Field(default=None)
-    note: Annotated[str, Field(max_length=500)] = Field(default=None)
+    day: Day = None  # type: ignore[assignment]
+    minutes: Annotated[int, Field(ge=1, le=600)] = None  # type: ignore[assignment]
+    live_contact: bool = None  # type: ignore[assignment]
+    note: Annotated[str, Field(max_length=500)] = None  # type: ignore[assignment]
 
 
 class RtmTimePublic(_Out):

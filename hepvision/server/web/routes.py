@@ -22,14 +22,8 @@ from hepvision.phone import pipeline_installed
 from hepvision.server.api.deps import SecurityDep, SessionDep, SettingsDep
 from hepvision.server.data import accounts, audit, dashboard, prescriptions, reports, sessions
 from hepvision.server.data.alert_rules import DEFAULT_MISSED_DAYS, AlertDefaults
-from hepvision.server.data.session_checks import enrolled_day
-from hepvision.server.errors import (
-    AuthError,
-    ConflictError,
-    InvalidInputError,
-    NotFoundError,
-    TooManyAttemptsError,
-)
+from hepvision.server.errors import AuthError, ConflictError, InvalidInputError, NotFoundError
+from hepvision.server.errors import TooManyAttemptsError
 from hepvision.server.models import Patient, Therapist
 from hepvision.server.schemas import PatientCreate
 from hepvision.server.web import forms, monitoring, views
@@ -118,8 +112,7 @@ async def login(request: Request, db: SessionDep, sec: SecurityDep,
             accounts.login, db, sec, email=_one(form, "email")[:254],
             password=_one(form, "password")[:1024],
             lifetime=timedelta(minutes=settings.access_token_minutes),
-            address=request.client.host if request.client else "unknown",
-            limiter=request.app.state.login_limiter)
+            address=(request.client or ("unknown",))[0], limiter=request.app.state.login_limiter)
     except AuthError as exc:
         token = new_login_csrf()
         response: Response = render(request, "login.html", {
@@ -253,11 +246,7 @@ def patient_page(request: Request, user: WebUserDep, patient: WebPatientDep, db:
     lines = dashboard.session_lines(db, patient, start=start)
     current = _current(db, patient)
     lib = _lib(request)
-    # Nothing is due before the patient was enrolled (or before imported history began):
-    # the calendar and the adherence windows start there, not with weeks of grey "0/0".
-    first = enrolled_day(patient)
-    if lines and lines[0].day < first:
-        first = lines[0].day
+    first = views.plan_start(patient, lines)  # no grey "0/0" weeks before enrolment
     cal_start = max(start or (lines[0].day if lines else today), first,
                     today - timedelta(days=views.CALENDAR_MAX_DAYS - 1))
     weeks = views.calendar(reports.adherence(db, patient, period="day", start=cal_start,

@@ -20,6 +20,7 @@ from hepvision.server.data.dashboard import (
     SessionLine,
     rom_measurements,
 )
+from hepvision.server.data.session_checks import enrolled_day
 from hepvision.server.models import Patient
 from hepvision.server.schemas import AdherenceRow, PrescriptionPublic
 from hepvision.server.web.clinical import normal_range
@@ -144,6 +145,13 @@ class CalendarDay:
         if r is None:
             return "extra" if self.reps_done else "none"
         return "full" if r >= 0.999 else "part" if r > 0 else "miss"
+
+
+def plan_start(patient: Patient, lines: list[SessionLine]) -> date:
+    """The first day anything was due: the patient's enrolment day, or the first session's
+    day when imported history starts earlier (the calendar and adherence start there)."""
+    first = enrolled_day(patient)
+    return min(first, lines[0].day) if lines else first
 
 
 def calendar(rows: list[AdherenceRow], start: date, end: date,
