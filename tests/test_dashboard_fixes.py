@@ -236,3 +236,21 @@ def test_account_page_changes_password_and_unlocks_a_colleague(clinic, monkeypat
     assert client.get(f"{API}/auth/me", headers=api).status_code == 401  # the others do not
     assert client.post(f"{API}/auth/login", json={
         "email": "d@clinic.example", "password": "a new password 1"}).status_code == 200
+
+
+def test_enrolment_redirects_so_a_reload_creates_no_second_patient(clinic) -> None:
+    _, client, api = clinic
+    csrf = _csrf_of(client.get("/patients/new").text)
+    r = client.post("/patients/new", data={"csrf_token": csrf, "display_name": "Once"},
+                    follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].endswith("/enrolment")
+    assert "hv_enrol=" in r.headers["set-cookie"] and "HttpOnly" in r.headers["set-cookie"]
+    code_page = client.get(r.headers["location"]).text
+    code = re.search(r'id="enrolment-code">([^<]+)<', code_page).group(1)
+    again = client.get(r.headers["location"]).text  # the browser's reload: a GET
+    assert f'id="enrolment-code">{code}<' in again
+    names = [p["display_name"] for p in client.get(f"{API}/patients", headers=api).json()]
+    assert names.count("Once") == 1
+    assert client.post(f"{API}/devices/enrol", json={"code": code}).status_code == 201
+    used = client.get(r.headers["location"]).text  # a used code is not shown again
+    assert 'id="enrolment-code"' not in used and "New enrolment code" in used

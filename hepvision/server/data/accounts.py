@@ -241,6 +241,17 @@ def new_enrolment_code(db: Session, sec: Security, therapist: Therapist, patient
     return code
 
 
+def unused_code(db: Session, sec: Security, patient: Patient, code: str) -> IssuedToken | None:
+    """``code`` with its expiry if it is an unused, unexpired code of ``patient``."""
+    if not code:
+        return None
+    row = db.scalar(select(EnrolmentCode).where(
+        EnrolmentCode.code_digest == sec.enrolment_digest(code),
+        EnrolmentCode.patient_id == patient.id, EnrolmentCode.used_at.is_(None),
+        EnrolmentCode.expires_at > utcnow()))
+    return IssuedToken(code, row.expires_at) if row is not None else None
+
+
 def _new_code(db: Session, sec: Security, patient: Patient, lifetime: timedelta) -> IssuedToken:
     code, digest = sec.new_enrolment_code()
     expires_at = utcnow() + lifetime

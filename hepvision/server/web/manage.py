@@ -2,6 +2,8 @@
 
 - ``/patients/{id}/settings``: edit name, record number and time zone; discharge (no device
   may upload any more) or take back; revoke the patient's devices (a lost phone).
+- ``/patients/{id}/enrolment``: the enrolment code just issued (by ``POST /patients/new`` or
+  ``POST /patients/{id}/enrolment-code``, which redirect here), with its QR code.
 - ``/account``: change one's password; see the therapist accounts locked after repeated
   failed logins and unlock one (there is no administrator role: colleagues unlock).
 
@@ -11,6 +13,7 @@ the data layer the API uses, so it is audited the same way.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -18,10 +21,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from hepvision.server.api.deps import SecurityDep, SessionDep
+from hepvision.phone import pipeline_installed
+from hepvision.server.api.deps import SecurityDep, SessionDep, SettingsDep
+from hepvision.server.core.config import Settings
 from hepvision.server.data import accounts, lockout
 from hepvision.server.errors import AuthError, InvalidInputError
-from hepvision.server.models import Therapist
+from hepvision.server.models import Patient, Therapist
 from hepvision.server.schemas import PatientUpdate
 from hepvision.server.web.auth import (
     PageNotFound,
@@ -29,7 +34,9 @@ from hepvision.server.web.auth import (
     WebUserDep,
     check_csrf,
     read_form,
+    secure_cookies,
 )
+from hepvision.wire.enrolment import enrolment_uri, phone_enrolment_url
 
 router = APIRouter(include_in_schema=False)
 
@@ -124,3 +131,56 @@ async def unlock(request: Request, therapist_id: int, user: WebUserDep,
         raise PageNotFound()
     lockout.unlock(db, target, actor_kind="therapist", actor_id=user.therapist.id)
     return _see_other("/account?saved=unlocked")
+
+
+# ---- the enrolment code: POST issues it, then redirects to a page that shows it ------------
+
+ENROL_COOKIE = "hv_enrol"
+ENROL_COOKIE_S = 600
+
+
+def show_code(request: Request, settings: Settings, patient: Patient,
+              code: accounts.IssuedToken) -> RedirectResponse:
+    """Redirect to the page that shows ``code`` (POST/redirect/GET: reloading that page shows
+    the code again and creates nothing). The code travels in a short-lived HttpOnly cookie for
+    that one page, never in a URL."""
+    url = f"/patients/{patient.id}/enrolment"
+    response = _see_other(url)
+    response.set_cookie(ENROL_COOKIE, code.token, max_age=ENROL_COOKIE_S, path=url,
+                        httponly=True, samesite="strict",
+                        secure=secure_cookies(request, settings))
+    return response
+
+
+@router.post("/patients/{patient_id}/enrolment-code")
+async def new_code(request: Request, user: WebUserDep, patient: WebPatientDep,
+                   db: SessionDep, sec: SecurityDep, settings: SettingsDep) -> Response:
+    form = await read_form(request)
+    check_csrf(request, form, user.csrf_token)
+    code = accounts.new_enrolment_code(
+        db, sec, user.therapist, patient,
+        lifetime=timedelta(hours=settings.enrolment_code_hours))
+    return show_code(request, settings, patient, code)
+
+
+@router.get("/patients/{patient_id}/enrolment")
+def enrolment_page(request: Request, user: WebUserDep, patient: WebPatientDep,
+                   db: SessionDep, sec: SecurityDep) -> HTMLResponse:
+    """The code just issued (from the cookie, if it is still this patient's unused code), or
+    a button to issue a new one."""
+    import segno
+
+    code = accounts.unused_code(db, sec, patient, request.cookies.get(ENROL_COOKIE, ""))
+    if code is None:
+        return _render(request, "enrolment.html", {"user": user, "patient": patient,
+                                                   "code": None})
+    server = str(request.base_url).rstrip("/")
+    app_uri = enrolment_uri(server, code.token)
+    # The QR code opens the patient's phone page with the code (hepvision.phone), where this
+    # server has the pose analysis to serve it; else it carries the desktop app's text.
+    payload = phone_enrolment_url(server, code.token) if pipeline_installed() else app_uri
+    qr_svg = segno.make(payload, error="m").svg_inline(
+        scale=5, title=f"QR code of enrolment code {code.token}", svgclass="qr")
+    return _render(request, "enrolment.html", {
+        "user": user, "patient": patient, "code": code.token, "expires_at": code.expires_at,
+        "server": server, "qr_svg": qr_svg, "qr_payload": payload, "app_uri": app_uri})

@@ -18,7 +18,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response, Streamin
 from starlette.concurrency import run_in_threadpool
 from pydantic import ValidationError
 
-from hepvision.phone import pipeline_installed
 from hepvision.server.api.deps import SecurityDep, SessionDep, SettingsDep
 from hepvision.server.data import accounts, audit, dashboard, prescriptions, reports, sessions
 from hepvision.server.data.alert_rules import DEFAULT_MISSED_DAYS, AlertDefaults
@@ -26,7 +25,7 @@ from hepvision.server.errors import AuthError, ConflictError, InvalidInputError,
 from hepvision.server.errors import TooManyAttemptsError
 from hepvision.server.models import Patient, Therapist
 from hepvision.server.schemas import PatientCreate
-from hepvision.server.web import forms, monitoring, views
+from hepvision.server.web import forms, manage, monitoring, views
 from hepvision.server.web.auth import (
     CSRF_FIELD,
     LOGIN_CSRF_COOKIE,
@@ -41,7 +40,6 @@ from hepvision.server.web.auth import (
     set_session_cookie,
 )
 from hepvision.server.web.library import LibraryEntry, library
-from hepvision.wire.enrolment import enrolment_uri, phone_enrolment_url
 
 router = APIRouter(include_in_schema=False)
 
@@ -191,35 +189,7 @@ async def create_patient(request: Request, user: WebUserDep, db: SessionDep,
     patient, code = accounts.create_patient(
         db, sec, user.therapist, data,
         code_lifetime=timedelta(hours=settings.enrolment_code_hours))
-    return _enrolment_page(request, user, patient, code)
-
-
-@router.post("/patients/{patient_id}/enrolment-code")
-async def new_code(request: Request, user: WebUserDep, patient: WebPatientDep,
-                   db: SessionDep, sec: SecurityDep, settings: SettingsDep) -> Response:
-    form = await read_form(request)
-    check_csrf(request, form, user.csrf_token)
-    code = accounts.new_enrolment_code(
-        db, sec, user.therapist, patient,
-        lifetime=timedelta(hours=settings.enrolment_code_hours))
-    return _enrolment_page(request, user, patient, code)
-
-
-def _enrolment_page(request: Request, user: Any, patient: Patient,
-                    code: accounts.IssuedToken) -> HTMLResponse:
-    import segno
-
-    server = str(request.base_url).rstrip("/")
-    app_uri = enrolment_uri(server, code.token)
-    # The QR code opens the patient's phone page with the code (hepvision.phone), where this
-    # server has the pose analysis to serve it; else it carries the desktop app's text.
-    payload = phone_enrolment_url(server, code.token) if pipeline_installed() else app_uri
-    qr_svg = segno.make(payload, error="m").svg_inline(
-        scale=5, title=f"QR code of enrolment code {code.token}", svgclass="qr")
-    return render(request, "enrolment.html", {
-        "user": user, "patient": patient, "code": code.token, "expires_at": code.expires_at,
-        "server": server, "qr_svg": qr_svg, "qr_payload": payload, "app_uri": app_uri},
-        status_code=201)
+    return manage.show_code(request, settings, patient, code)  # POST/redirect/GET
 
 
 # ---- patient page --------------------------------------------------------------------------
