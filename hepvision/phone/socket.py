@@ -103,6 +103,13 @@ async def serve(websocket: WebSocket, hub: PhoneHub, security: Security) -> None
                 await websocket.send_text(dumps({"type": "refused", "message": str(exc)}))
                 await websocket.close(UNAUTHORISED, "refused")
                 break
+            except Exception:  # a bug: say so, keep the session (the page retries)
+                log.exception("phone session %s: message failed",
+                              conn.session.session_id if conn.session else "-")
+                await websocket.send_text(dumps({
+                    "type": "error", "message": "the server could not handle that message"}))
+                await websocket.close(1011, "internal error")
+                break
             for reply in replies:
                 await websocket.send_text(dumps(reply))
     except WebSocketDisconnect:
