@@ -254,3 +254,44 @@ def test_enrolment_redirects_so_a_reload_creates_no_second_patient(clinic) -> No
     assert client.post(f"{API}/devices/enrol", json={"code": code}).status_code == 201
     used = client.get(r.headers["location"]).text  # a used code is not shown again
     assert 'id="enrolment-code"' not in used and "New enrolment code" in used
+
+
+@pytest.mark.parametrize("gap_days", [2, 3, 5])
+def test_api_list_and_page_agree_on_a_gap(tmp_path, gap_days) -> None:
+    """One alert implementation (hepvision.server.data.alerts) for the API, the patient list
+    and the patient page: the same kinds for a gap below, at and above the missed-days rule."""
+    app = create_app(Settings(environment="development", secret_key=SECRET,
+                              database_url=f"sqlite:///{tmp_path / 'a.db'}",
+                              argon2_time_cost=1, argon2_memory_kib=8,
+                              session_backdate_days=30))
+    try:
+        with app.state.sessionmaker() as db:
+            accounts.create_therapist(db, app.state.security, email="g@clinic.example",
+                                      password=PASSWORD)
+        client = TestClient(app)
+        api = {"Authorization": "Bearer " + client.post(f"{API}/auth/login", json={
+            "email": "g@clinic.example", "password": PASSWORD}).json()["access_token"]}
+        made = client.post(f"{API}/patients", json={"display_name": "Gap"}, headers=api).json()
+        pid = made["id"]
+        device = client.post(f"{API}/devices/enrol", json={"code": made["enrolment"]["code"]}
+                             ).json()["device_token"]
+        when = datetime.now(UTC) - timedelta(days=gap_days)
+        assert client.post(f"{API}/patients/{pid}/sessions", headers={
+            "Authorization": f"Bearer {device}"}, json=example_session_record(
+                started_at=when, pain_before=1, pain_after=1, findings=0)).status_code == 201
+        kinds = sorted(a["kind"] for a in client.get(f"{API}/patients/{pid}/alerts",
+                                                     headers=api).json())
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"',
+                         client.get("/login").text).group(1)
+        client.post("/login", data={"csrf_token": csrf, "email": "g@clinic.example",
+                                    "password": PASSWORD, "next": "/patients"})
+        page = client.get(f"/patients/{pid}").text
+        open_list = page.split('id="open-alerts"')[1].split("</ul>")[0] if (
+            'id="open-alerts"' in page) else ""
+        on_page = sorted(re.findall(r'data-kind="([a-z_]+)"', open_list))
+        listing = client.get("/patients").text
+        count = int(re.search(r'class="alerts" data-count="(\d+)"', listing).group(1))
+        assert on_page == kinds and count == len(kinds), (gap_days, kinds, on_page, count)
+        assert ("missed" in kinds) == (gap_days >= 3)
+    finally:
+        app.state.engine.dispose()
