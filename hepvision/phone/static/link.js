@@ -90,6 +90,16 @@ export class Link {
 
   get pending() { return this.queue.length; }
 
+  /** How many messages IndexedDB holds for the server (a promise). */
+  stored() {
+    if (!this.db) return Promise.resolve(0);
+    return new Promise((resolve) => {
+      const req = this.db.transaction(STORE, 'readonly').objectStore(STORE).count();
+      req.onsuccess = () => resolve(req.result);
+      req.onerror = () => resolve(0);
+    });
+  }
+
   _put(entry) {
     const size = typeof entry.data === 'string' ? entry.data.length : entry.data.byteLength;
     this.bytesSent += size;

@@ -337,6 +337,7 @@ async function init() {
     sessionId: () => page.link?.sessionId ?? null,
     online: () => page.online,
     connections: () => page.link?.connections ?? 0,
+    outboxStored: () => page.link?.stored() ?? Promise.resolve(0),
   };
   loadModel().catch((err) => showError(`Cannot load the pose model: ${err.message}`));
   const code = codeFromUrl();
