@@ -30,6 +30,7 @@ from schemathesis.checks import (
 
 from hepvision.server.app import create_app
 from hepvision.server.core.config import Settings
+from hepvision.server.data.lockout import LoginThrottle
 from tests.support.databases import BACKENDS, fresh_database
 from tests.support.fuzz_world import FuzzWorld, build_world, valid_records
 
@@ -50,6 +51,14 @@ UPLOAD = ("POST", "/api/v1/patients/{patient_id}/sessions")
 
 @pytest.fixture(scope="module", params=BACKENDS)
 def app(request, tmp_path_factory):
+    """The server on a fresh database; throttled logins answer at once (the tarpit's pause
+    would cost two minutes of the run: tests/test_login_flood.py covers it)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(LoginThrottle, "TARPIT_S", 0.0)
+        yield from _app(request, tmp_path_factory)
+
+
+def _app(request, tmp_path_factory):
     databases = fresh_database(request.param, tmp_path_factory.mktemp("fuzz"), "hv_fuzz")
     url = next(databases)
     app = create_app(Settings(environment="development", database_url=url, secret_key=SECRET,

@@ -164,3 +164,12 @@ def test_every_error_status_is_documented(app):
                 assert "422" in codes, (method, path)
                 schema = op["responses"]["422"]["content"]["application/json"]["schema"]
                 assert schema["$ref"].endswith("/HTTPValidationError")
+
+
+def test_fhir_and_export_of_a_patient_without_prescription(world):
+    """Found by the fuzz test: the FHIR bundle of a patient with no prescription was a 500."""
+    client, t, _, _ = world
+    pid = client.post(f"{API}/patients", json={"display_name": "New"}, headers=t).json()["id"]
+    r = client.get(f"{API}/patients/{pid}/fhir", headers=t)
+    assert r.status_code == 200 and r.json()["resourceType"] == "Bundle"
+    assert client.get(f"{API}/patients/{pid}/export", headers=t).status_code == 200

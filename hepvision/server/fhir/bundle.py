@@ -46,7 +46,8 @@ def _program(records: PatientRecords, ids: Ids,
              names: Mapping[str, str]) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     rows = records.prescriptions
-    for row, following in zip(rows, [*rows[1:], None], strict=True):
+    # each version with the one that replaced it (None for the newest; no versions: none)
+    for row, following in zip(rows, [*rows[1:], None][:len(rows)], strict=True):
         out.append(resources.care_plan(row, following, records.patient, ids))
         out.extend(resources.service_requests(row, following, records.patient, ids, names))
     return out
