@@ -6,6 +6,7 @@ generator (known repetitions)."""
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -234,3 +235,25 @@ def test_vendored_files_match_their_manifest() -> None:
                                                                "MANIFEST.json"])
 
 
+
+
+def test_an_abandoned_session_is_stored_as_it_was(server: tuple[TestClient, str, int]) -> None:
+    client, token, pid = server
+    phone = Phone(client, token)
+    ws, sock, _ = phone.connect()
+    Phone.control(sock, 0, type="pain", value=4)
+    for i, pose in enumerate(_poses()[:40]):
+        sock.send_bytes(_frame(1 + i, pose))
+        sock.receive_json()
+    ws.__exit__(None, None, None)  # the phone went away mid-set
+    hub = client.app.state.phone_hub  # type: ignore[attr-defined]
+    hub.sweep()
+    assert hub.sessions  # not idle long enough yet
+    hub.idle_s = 0.0
+    hub.sweep()
+    assert not hub.sessions
+    with client.app.state.sessionmaker() as db:  # type: ignore[attr-defined]
+        from hepvision.server.data.sessions import get_session
+
+        row = get_session(db, pid, uuid.UUID(phone.session_id))
+    assert row.pain_before == 4 and row.stopped_early

@@ -14,6 +14,7 @@ This module imports no part of the pipeline; the handlers that need it import it
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -115,7 +116,15 @@ def _hub(app: FastAPI) -> Any:
     hub = app.state.phone_hub
     if hub is None:
         hub = app.state.phone_hub = PhoneHub(app.state.sessionmaker)
+        app.state.phone_sweeper = asyncio.create_task(_sweep_forever(hub))
     return hub
+
+
+async def _sweep_forever(hub: Any, every_s: float = 60.0) -> None:
+    """Store the sessions phones have abandoned (see :meth:`PhoneHub.sweep`)."""
+    while True:
+        await asyncio.sleep(every_s)
+        await asyncio.to_thread(hub.sweep)
 
 
 def install_phone(app: FastAPI) -> None:
