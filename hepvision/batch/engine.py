@@ -18,7 +18,11 @@ glibc returns freed memory at once. Setting any malloc threshold turns off glibc
 mmap threshold, so each decoded frame (6 MB at 1080p) is mmap-ed and unmapped again, page
 faults and all: decoding a 1080p clip here took 7.2-8.7 s instead of 4.0-5.1 s. Local workers
 get :data:`WORKER_MALLOC_ENV` instead: frames up to 32 MiB come from the heap again
-(4.5-5.1 s), and memory above 64 MiB free at the heap's top is still returned.
+(4.5-5.1 s), and memory above 64 MiB free at the heap's top is still returned. Dask's
+statistical profiler (every worker thread's stack sampled every 10 ms, for the dashboard) is
+off on a local cluster and its periodic monitors run less often (:data:`LOCAL_WORKER_CONFIG`):
+with Dask's defaults the run took 15-17 % more CPU per frame than a plain process pool of the
+same shape, with these ~2 % (benchmarks/README.md, issue 16).
 """
 
 from __future__ import annotations
@@ -46,6 +50,14 @@ SCHEDULER_NONE = "none"
 #: Environment of local worker processes (see the module docstring).
 WORKER_MALLOC_ENV = {"MALLOC_MMAP_THRESHOLD_": str(32 << 20),
                      "MALLOC_TRIM_THRESHOLD_": str(64 << 20)}
+#: Dask settings of a local cluster: the statistical profiler (a sample of every thread's
+#: stack every 10 ms, for the dashboard's profile page) is off, and the periodic checks of
+#: each worker's memory (0.1 s), the machine (0.5 s) and each event loop (20 ms) run less
+#: often; a task here lasts seconds, so nothing needs finer watching.
+LOCAL_WORKER_CONFIG = {"distributed.worker.profile.enabled": False,
+                       "distributed.worker.memory.monitor-interval": "1s",
+                       "distributed.admin.system-monitor.interval": "2s",
+                       "distributed.admin.tick.interval": "200ms"}
 #: Tasks in flight per worker thread.
 WINDOW_PER_THREAD = 2
 #: Seconds to wait for a remote scheduler, and for ``--workers`` to join it.
@@ -153,14 +165,19 @@ def dask_client(engine: EngineOptions) -> Iterator[Client]:
     from distributed import Client, LocalCluster
 
     if engine.scheduler == SCHEDULER_LOCAL:
-        env = {f"distributed.nanny.pre-spawn-environ.{k}": v
-               for k, v in WORKER_MALLOC_ENV.items()}
-        with dask.config.set(env), \
-                LocalCluster(n_workers=engine.local_workers(),
-                             threads_per_worker=engine.threads_per_worker, processes=True,
-                             dashboard_address=engine.dashboard_address,
-                             silence_logs=logging.ERROR) as cluster, \
-                Client(cluster) as client:
+        env: dict[str, object] = {f"distributed.nanny.pre-spawn-environ.{k}": v
+                                  for k, v in WORKER_MALLOC_ENV.items()}
+        env.update(LOCAL_WORKER_CONFIG)
+        with dask.config.set(env):
+            try:
+                cluster = LocalCluster(n_workers=engine.local_workers(),
+                                       threads_per_worker=engine.threads_per_worker,
+                                       processes=True,
+                                       dashboard_address=engine.dashboard_address,
+                                       silence_logs=logging.ERROR)
+            except (OSError, TimeoutError) as exc:
+                raise HepvisionError(f"could not start a local Dask cluster: {exc}") from None
+        with cluster, Client(cluster) as client:
             yield client
         return
     try:
