@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from distributed import LocalCluster
 
 from hepvision.batch import ClipOptions, EngineOptions, list_clips, run_batch
 from hepvision.pose.recording import load_recording
@@ -128,7 +129,10 @@ def test_a_stopped_run_started_again_tracks_only_unfinished_clips(tmp_path: Path
     proc.communicate(timeout=30)
     finished = {p.stem: p.stat().st_mtime_ns for p in (out / "done").glob("*.json")}
     assert 2 <= len(finished) < 6
-    again = run_batch(list_clips(str(clips), exercise="squat"), out, OPTIONS, CLUSTER)
+    with LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None) as cluster:
+        # the second run joins an existing scheduler by its address (--scheduler tcp://...)
+        existing = EngineOptions(scheduler=cluster.scheduler_address, workers=2)
+        again = run_batch(list_clips(str(clips), exercise="squat"), out, OPTIONS, existing)
     cached = {o.name for o in again.outcomes if o.cached}
     assert cached == set(finished)
     assert again.tracked == 6 - len(finished) and again.errors == 0

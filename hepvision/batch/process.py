@@ -29,6 +29,7 @@ same names); a clip's failure is recorded, not retried, until the next run.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import socket
@@ -153,8 +154,6 @@ def clip_stamp(clip: Path, options: ClipOptions) -> dict[str, Any]:
 def read_done(paths: ClipPaths, stamp: dict[str, Any]) -> ClipOutcome | None:
     """The clip's outcome from its done mark when the mark has ``stamp`` and its report and
     recording are in place; None: the clip must be (re)done."""
-    import json
-
     try:
         mark = json.loads(paths.done.read_text(encoding="utf-8"))
     except (OSError, ValueError):
