@@ -249,3 +249,31 @@ def test_table_marks_missing_metrics() -> None:
     lines = format_rom_table(result).splitlines()
     assert lines[1].split()[-4:] == ["-", "-", "-", "-"]
     assert lines[-1] == "RMSE=- r=- lag_s=0.000"
+
+
+def test_a_manifest_scores_every_pair_and_a_bad_pair_is_an_error_row(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    trial, rec = _trial(tmp_path, "squat")
+    _reference_csv(tmp_path / "ref.csv", rec, [KNEE_L, KNEE_R], lag_s=0.4)
+    manifest = tmp_path / "trials.csv"
+    manifest.write_text("trial,reference,notes\nsquat.npz,ref.csv,good\n"
+                        "squat.npz,missing.csv,no reference\n")
+    out = tmp_path / "rom.json"
+    assert main(["bench", "rom", str(manifest), "--angles", "knee_flexion_right",
+                 "--out", str(out), "--scheduler", "none"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[1].split()[0] == "squat.npz" and lines[1].endswith("ok")
+    assert "error:" in lines[2] and "missing.csv" in lines[2]
+    m = re.fullmatch(r"RMSE=([\d.]+) r=([\d.]+) trials=1/2", lines[-1])
+    assert m and float(m[1]) == pytest.approx(5.0, abs=0.01)  # as the single-trial run
+    saved = json.loads(out.read_text())
+    assert saved["schema"] == "hepvision.rom-dataset/1"
+    assert saved["trials"][0]["result"]["schema"] == "hepvision.bench-rom/1"
+    assert [t["status"] for t in saved["trials"]] == ["ok", "error"]
+
+
+def test_one_trial_still_needs_a_reference(tmp_path: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    trial, _ = _trial(tmp_path, "squat")
+    assert main(["bench", "rom", str(trial)]) == 1
+    assert "--reference is required" in capsys.readouterr().err
