@@ -194,3 +194,14 @@ def test_restore_refuses_a_file_that_is_not_a_backup(database_url, tmp_path, cap
                  database_url]) == 1
     err = capsys.readouterr().err
     assert "not a hepvision backup" in err and "not found" in err and "Traceback" not in err
+
+
+def test_a_throttled_dashboard_login_gets_a_page(app):
+    from hepvision.server.models import utcnow
+
+    client = TestClient(app)
+    for _ in range(lockout.ADDRESS_FREE_FAILURES + 3):  # a wait of 4 s for "testclient"
+        app.state.login_limiter.failure("testclient", utcnow())
+    r = client.post("/login", data={"email": "nobody@clinic.example", "password": "x"})
+    assert r.status_code == 429 and r.headers["content-type"].startswith("text/html")
+    assert "Too many" in r.text and "retry-after" in r.headers

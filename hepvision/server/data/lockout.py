@@ -160,7 +160,7 @@ class LoginThrottle:
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         import asyncio
 
-        from starlette.responses import JSONResponse
+        from starlette.responses import HTMLResponse, JSONResponse, Response
 
         if (scope["type"] == "http" and scope["method"] == "POST"
                 and scope["path"] in self.paths):
@@ -171,8 +171,11 @@ class LoginThrottle:
                 limiter.check(address, utcnow())
             except TooManyAttemptsError as exc:
                 await asyncio.sleep(min(self.TARPIT_S, exc.retry_after_s))
-                response = JSONResponse({"detail": str(exc)}, status_code=429,
-                                        headers={"Retry-After": str(exc.retry_after_s)})
+                headers = {"Retry-After": str(exc.retry_after_s)}
+                response: Response = JSONResponse({"detail": str(exc)}, 429, headers) if (
+                    scope["path"].startswith("/api/")) else HTMLResponse(
+                    f"<!doctype html><title>Too many attempts</title><p>{exc} "
+                    '(<a href="/login">back to the login</a>).</p>', 429, headers)
                 await response(scope, receive, send)
                 return
         await self.app(scope, receive, send)
