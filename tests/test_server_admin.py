@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import time
+from datetime import date, timedelta
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, select, text
@@ -15,6 +16,7 @@ from hepvision.server.app import create_app
 from hepvision.server.core.config import Settings
 from hepvision.server.data import lockout
 from hepvision.server.models import AuditEntry, Base
+from hepvision.server.web.demo_data import history
 from tests.support.databases import BACKENDS, fresh_database
 from tests.support.fuzz_world import PASSWORD, build_world
 
@@ -152,17 +154,27 @@ def _wipe(url: str) -> None:
 def test_backup_wipe_restore_reproduces_every_row(app, database_url, tmp_path, capsys):
     world = build_world(app, "b@clinic.example")
     client = TestClient(app)
-    client.post(f"{API}/patients/{world.patient_id}/alerts/acknowledge",
-                headers=world.therapist_headers,
-                json={"kind": "missed", "note": "called"})
+    device = {"Authorization": f"Bearer {world.device_token}"}
+    for record in history(start=date.today() - timedelta(days=95), days=90,
+                          timezone="Europe/Berlin", seed=3):  # with findings and pain
+        assert client.post(f"{API}/patients/{world.patient_id}/sessions", json=record,
+                           headers=device).status_code == 201
+    for alert in client.get(f"{API}/patients/{world.patient_id}/alerts",
+                            headers=world.therapist_headers).json():
+        assert client.post(f"{API}/patients/{world.patient_id}/alerts/acknowledge",
+                           headers=world.therapist_headers, json={
+                               "kind": alert["kind"], "subject": alert["subject"],
+                               "note": "called"}).status_code == 201
+    assert client.put(f"{API}/patients/{world.patient_id}/alert-settings",
+                      headers=world.therapist_headers, json={"missed_days": 4}
+                      ).status_code == 200
     client.post(f"{API}/patients/{world.patient_id}/calendar-feed",
                 headers=world.therapist_headers)
     for _ in range(3):
         _login(client, "b@clinic.example", "wrong password")
     app.state.engine.dispose()
     before = _snapshot(database_url)
-    assert all(before[t] for t in ("therapists", "patients", "sessions", "session_exercises",
-                                   "audit_log", "auth_tokens", "rtm_time_entries"))
+    assert all(before.values()), [t for t, rows in before.items() if not rows]
     file = tmp_path / "clinic.hvbackup.gz"
     assert main(["backup", str(file), "--database-url", database_url]) == 0
     _wipe(database_url)
