@@ -190,3 +190,9 @@ def test_development_mode_off_loopback_warns_loudly(tmp_path, caplog):
     _check_exposure(settings, "0.0.0.0", tls=True)
     _check_exposure(settings, "127.0.0.1", tls=False)
     assert caplog.text == ""
+
+
+def test_scripts_carry_no_policy_that_would_bind_a_worker(app):
+    r = TestClient(app).get("/static/docs.js")
+    assert r.status_code == 200 and "content-security-policy" not in r.headers
+    assert r.headers["x-content-type-options"] == "nosniff"
