@@ -175,8 +175,11 @@ def dask_client(engine: EngineOptions) -> Iterator[Client]:
                                        processes=True,
                                        dashboard_address=engine.dashboard_address,
                                        silence_logs=logging.ERROR)
-            except (OSError, TimeoutError) as exc:
-                raise HepvisionError(f"could not start a local Dask cluster: {exc}") from None
+            except (OSError, TimeoutError, RuntimeError) as exc:
+                raise HepvisionError(
+                    f"could not start a local Dask cluster: {exc} (workers are started with "
+                    "'spawn': a script that starts one must do so under "
+                    "if __name__ == '__main__':)") from None
         with cluster, Client(cluster) as client:
             yield client
         return
