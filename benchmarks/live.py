@@ -60,7 +60,7 @@ def run_clip(video: Path, name: str, template_id: str, args: argparse.Namespace,
     plan = template_plan(load_template(template_id), sets=1, reps=0)
     record = saved_session(run_live((plan,), LiveOptions(
         video=video, backend=args.backend, model=args.model, show_window=False,
-        cpu_turns=not args.no_turns)))
+        cpu_turns=args.turns)))
     cpu, model = record["cpu"], record["pose_model"]
     return {"clip": name, "template": template_id, "input": label,
             **{k: record[k] for k in ("processed_frames", "processed_fps", "dropped_frames",
@@ -78,8 +78,8 @@ def main() -> int:
     parser.add_argument("--size", default="640x480", help="WxH, or native")
     parser.add_argument("--seconds", type=float, default=20.0, help="re-encoded length")
     parser.add_argument("--clips", nargs="*", help="CLIP:TEMPLATE pairs in ../shared/data/videos")
-    parser.add_argument("--no-turns", action="store_true",
-                        help="let decoding and pose overlap (LiveOptions.cpu_turns=False)")
+    parser.add_argument("--turns", action="store_true",
+                        help="decoding and pose take turns on the CPU (LiveOptions.cpu_turns)")
     parser.add_argument("--out", type=Path, help="results JSON (default: by backend and size)")
     args = parser.parse_args()
     if not VIDEOS.is_dir():

@@ -8,6 +8,12 @@ decode plus pose fits well inside the frame interval, nothing is gained by overl
 :class:`CpuTurns` makes them alternate (a lock held while decoding and while analysing), which
 costs latency only the decode time (2-3 ms) and saves that contention.
 
+Measured since (live 720p30, five runs each, ``benchmarks/live.py --turns``): once a video
+file decodes to I420 (half the bytes a BGR frame had), taking turns no longer saved anything
+measurable (0.52-0.57 cores with, 0.52-0.55 without on a quiet machine), so
+:class:`~hepvision.live.run.LiveOptions` leaves it off; it stays for machines where decoding is
+heavier (4K, software MJPEG) and for measuring.
+
 Turns are given up for the rest of the session (:meth:`CpuTurns.give_up`) as soon as the
 live loop drops a frame after its first :data:`WARMUP_FRAMES` (the model's first runs and the
 first person detection are slow whatever the arrangement): then overlapping is what keeps up.

@@ -55,7 +55,10 @@ class LiveOptions:
     ``model``: the landmark model variant or ``auto`` (chosen at start by measurement at the
     source's frame rate); None runs the backend's default without measuring.
     ``cpu_turns``: decoding and pose take turns on the CPU while the loop keeps up
-    (:mod:`hepvision.capture.turns`; given up at the first dropped frame).
+    (:mod:`hepvision.capture.turns`; given up at the first dropped frame). Off by default:
+    on the 2-core machine it saved nothing measurable once frames were decoded to I420
+    (live 720p30, five runs each: 0.52-0.57 cores with turns, 0.52-0.55 without on a quiet
+    machine, benchmarks/README.md).
     """
 
     camera: int | None = None
@@ -69,7 +72,7 @@ class LiveOptions:
     screenshot: Path | None = None
     prescription_version: int | None = None
     model: str | None = None
-    cpu_turns: bool = True
+    cpu_turns: bool = False
 
 
 class Front(Protocol):
