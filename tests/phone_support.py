@@ -4,12 +4,6 @@ clip as its camera in mobile emulation (360x640, touch)."""
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,9 +12,7 @@ from typing import Any
 
 import httpx
 
-from hepvision.server.core.security import Security
-from hepvision.server.data import accounts
-from hepvision.server.database import make_engine, make_sessionmaker, upgrade_database
+from tests.support.serve_process import serve_with_therapist
 
 CHROMIUM = Path("/usr/bin/chromium")
 SECRET = "phone-test-secret-0123456789abcdef"
@@ -32,12 +24,6 @@ BROWSER_ARGS = ("--use-fake-ui-for-media-stream", "--use-fake-device-for-media-s
                 "--no-sandbox", "--disable-background-networking", "--disable-component-update",
                 "--disable-sync", "--no-first-run", "--use-angle=swiftshader",
                 "--enable-unsafe-swiftshader", "--autoplay-policy=no-user-gesture-required")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -75,43 +61,8 @@ class Server:
 @contextmanager
 def run_server(folder: Path) -> Iterator[Server]:
     """``hepvision serve`` on a free port with one therapist."""
-    db_url = f"sqlite:///{folder / 'server.db'}"
-    engine = make_engine(db_url)
-    upgrade_database(engine)
-    with make_sessionmaker(engine)() as db:
-        accounts.create_therapist(db, Security(SECRET, time_cost=1, memory_kib=8),
-                                  email=EMAIL, password=PASSWORD, full_name="Dana Therapist")
-    engine.dispose()
-    port = free_port()
-    env = {**os.environ, "HEPVISION_SECRET_KEY": SECRET, "HEPVISION_ARGON2_TIME_COST": "1",
-           "HEPVISION_ARGON2_MEMORY_KIB": "8", "HEPVISION_ENVIRONMENT": "development",
-           "HEPVISION_HOME": str(folder / "home")}
-    log = folder / "server.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "hepvision", "serve", "--database-url",
-                                 db_url, "--port", str(port)], env=env, stdout=out,
-                                stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/api/v1/health", timeout=1) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"server did not start: {log.read_text()[-3000:]}")
-            time.sleep(0.2)
-        yield Server(base, folder)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    with serve_with_therapist(folder, secret=SECRET, email=EMAIL, password=PASSWORD) as (serve, _):
+        yield Server(serve.base_url, folder)
 
 
 def track_reps(video: Path, exercise: str) -> int:

@@ -15,15 +15,9 @@ Skips without /usr/bin/chromium (``.ci/browser.sh`` installs it) or without Play
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
-import socket
 import statistics
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -34,9 +28,7 @@ import pytest
 from sqlalchemy import update
 
 from hepvision.cli.main import main
-from hepvision.server.core.security import Security
-from hepvision.server.data import accounts
-from hepvision.server.database import make_engine, make_sessionmaker, upgrade_database
+from hepvision.server.database import make_engine
 from hepvision.server.models import Patient, Prescription
 from hepvision.server.web.demo_data import KNEE_REHAB, history
 from hepvision.upload.client import ServerClient
@@ -45,6 +37,7 @@ from hepvision.upload.outbox import Outbox
 from hepvision.upload.prescription import load_prescription
 from hepvision.upload.sync import sync
 from hepvision.upload.transport import HttpxTransport
+from tests.support.serve_process import serve_with_therapist
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -62,47 +55,13 @@ sync_api = pytest.importorskip("playwright.sync_api",
                                "playwright; no `playwright install` needed)")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     """``hepvision serve`` on a free port with one therapist: (base URL, database URL)."""
     folder = tmp_path_factory.mktemp("dash-server")
-    db_url = f"sqlite:///{folder / 'server.db'}"
-    engine = make_engine(db_url)
-    upgrade_database(engine)
-    with make_sessionmaker(engine)() as db:
-        accounts.create_therapist(db, Security(SECRET, time_cost=1, memory_kib=8),
-                                  email=EMAIL, password=PASSWORD, full_name="Dana Therapist")
-    engine.dispose()
-    port = _free_port()
-    env = {**os.environ, "HEPVISION_SECRET_KEY": SECRET, "HEPVISION_ARGON2_TIME_COST": "1",
-           "HEPVISION_ARGON2_MEMORY_KIB": "8", "HEPVISION_ENVIRONMENT": "development",
-           "HEPVISION_HOME": str(folder / "home")}
-    with open(folder / "server.log", "wb") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "hepvision", "serve", "--database-url",
-                                 db_url, "--port", str(port)], env=env, stdout=log,
-                                stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with urllib.request.urlopen(f"{base}/api/v1/health", timeout=1) as r:
-                if r.status == 200:
-                    break
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail(f"server did not start: {(folder / 'server.log').read_text()[-2000:]}")
-        time.sleep(0.2)
-    yield base, db_url
-    proc.terminate()
-    proc.wait(timeout=10)
+    with serve_with_therapist(folder, secret=SECRET, email=EMAIL, password=PASSWORD) as (serve,
+                                                                                       db_url):
+        yield serve.base_url, db_url
 
 
 def _shot(page, tmp_path: Path, name: str) -> None:

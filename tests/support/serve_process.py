@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
-import ssl
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -78,3 +80,30 @@ class ServeProcess:
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
             self.kill(signal.SIGTERM)
+
+
+@contextmanager
+def serve_with_therapist(folder: Path, *, secret: str, email: str,
+                         password: str) -> Iterator[tuple[ServeProcess, str]]:
+    """``hepvision serve`` (development mode, fast argon2) on a new SQLite database in
+    ``folder`` with one therapist: (the running process, the database URL); stopped after."""
+    from hepvision.server.core.security import Security
+    from hepvision.server.data import accounts
+    from hepvision.server.database import make_engine, make_sessionmaker, upgrade_database
+
+    db_url = f"sqlite:///{folder / 'server.db'}"
+    engine = make_engine(db_url)
+    upgrade_database(engine)
+    with make_sessionmaker(engine)() as db:
+        accounts.create_therapist(db, Security(secret, time_cost=1, memory_kib=8),
+                                  email=email, password=password, full_name="Dana Therapist")
+    engine.dispose()
+    env = {"HEPVISION_SECRET_KEY": secret, "HEPVISION_ARGON2_TIME_COST": "1",
+           "HEPVISION_ARGON2_MEMORY_KIB": "8", "HEPVISION_ENVIRONMENT": "development",
+           "HEPVISION_HOME": str(folder / "home")}
+    serve = ServeProcess(["--database-url", db_url], env, folder / "server.log")
+    serve.start()
+    try:
+        yield serve, db_url
+    finally:
+        serve.stop()
