@@ -59,15 +59,14 @@ def run_clip(video: Path, name: str, template_id: str, args: argparse.Namespace,
              label: str) -> dict[str, object]:
     plan = template_plan(load_template(template_id), sets=1, reps=0)
     record = saved_session(run_live((plan,), LiveOptions(
-        video=video, backend=args.backend, model=args.model, show_window=False,
-        cpu_turns=args.turns)))
+        video=video, backend=args.backend, model=args.model, show_window=False)))
     cpu, model = record["cpu"], record["pose_model"]
     return {"clip": name, "template": template_id, "input": label,
             **{k: record[k] for k in ("processed_frames", "processed_fps", "dropped_frames",
                                       "latency_ms_median", "latency_ms_p95", "reps")},
             "cores": cpu["cores"], "cpu_ms_per_frame": cpu["cpu_ms_per_frame"],
             "cpu_stage_ms": cpu["stage_ms"], "rss_mb_peak": cpu["rss_mb_peak"],
-            "rss_growth_pct": cpu["rss_growth_pct"], "turns": cpu["turns"], "pose_model": model,
+            "rss_growth_pct": cpu["rss_growth_pct"], "pose_model": model,
             "load_average_end": list(os.getloadavg())}
 
 
@@ -78,8 +77,6 @@ def main() -> int:
     parser.add_argument("--size", default="640x480", help="WxH, or native")
     parser.add_argument("--seconds", type=float, default=20.0, help="re-encoded length")
     parser.add_argument("--clips", nargs="*", help="CLIP:TEMPLATE pairs in ../shared/data/videos")
-    parser.add_argument("--turns", action="store_true",
-                        help="decoding and pose take turns on the CPU (LiveOptions.cpu_turns)")
     parser.add_argument("--out", type=Path, help="results JSON (default: by backend and size)")
     args = parser.parse_args()
     if not VIDEOS.is_dir():
@@ -111,7 +108,7 @@ def main() -> int:
                   f"{row['processed_fps']:>6.1f}{row['dropped_frames']:>5}"
                   f"{row['latency_ms_median']:>8.1f}{row['latency_ms_p95']:>8.1f}"
                   f"{row['reps']:>5}{row['cores']:>6.2f}{row['cpu_ms_per_frame']:>7.1f}"
-                  f"{row['rss_mb_peak']:>5.0f}  {chosen} turns {row['turns']}", flush=True)
+                  f"{row['rss_mb_peak']:>5.0f}  {chosen}", flush=True)
     suffix = "" if args.size == "640x480" else f"_{args.size}"
     out = args.out or ROOT / "benchmarks" / "results" / f"live_{args.backend}{suffix}.json"
     out.parent.mkdir(parents=True, exist_ok=True)

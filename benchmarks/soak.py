@@ -57,7 +57,7 @@ def looped(path: Path, seconds: float, clock: DecodeClock) -> Iterator[Frame]:
                 clock.add(src.decode.cpu_ms - counted)
                 counted = src.decode.cpu_ms
                 last_ms = frame.timestamp_ms
-                yield Frame(frame.image, offset_ms + frame.timestamp_ms, index)
+                yield frame.retimed(offset_ms + frame.timestamp_ms, index)
                 index += 1
                 if offset_ms + last_ms >= seconds * 1000.0:
                     return

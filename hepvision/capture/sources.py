@@ -25,7 +25,6 @@ from typing import Protocol
 import cv2
 
 from hepvision.capture.frames import DecodeClock, Frame, Monotonic, thread_cpu_ms
-from hepvision.capture.turns import CpuTurns
 from hepvision.capture.video_file import VideoFileSource
 from hepvision.errors import CaptureError
 
@@ -73,7 +72,7 @@ class CameraSource:
 
     def __init__(self, index: int, *, width_px: int | None = DEFAULT_CAMERA_SIZE[0],
                  height_px: int | None = DEFAULT_CAMERA_SIZE[1],
-                 fps: float | None = None, turns: CpuTurns | None = None) -> None:
+                 fps: float | None = None) -> None:
         with opencv_log_silenced():  # each backend tried logs its failure; ours is one line
             self._cap = cv2.VideoCapture(index)
         if not self._cap.isOpened():
@@ -89,7 +88,6 @@ class CameraSource:
         self._fps = reported if math.isfinite(reported) and reported > 0 else 30.0
         self.index = index
         self.decode = DecodeClock()
-        self._turns = turns or CpuTurns(enabled=False)
 
     @property
     def fps(self) -> float:
@@ -104,12 +102,11 @@ class CameraSource:
         mono = Monotonic()
         index = 0
         while True:
-            # Waiting for the camera's next frame (grab) takes no turn; decoding it does.
+            # Stamped when the camera delivers the frame (grab), before it is decoded.
             ok = self._cap.grab()
             grabbed_ms = int((time.monotonic() - start) * 1000)
-            with self._turns.turn():
-                t0 = thread_cpu_ms()
-                ok, image = self._cap.retrieve() if ok else (False, None)
+            t0 = thread_cpu_ms()
+            ok, image = self._cap.retrieve() if ok else (False, None)
             if not ok or image is None:
                 if index == 0:
                     raise CaptureError(f"camera {self.index} gives no frames")

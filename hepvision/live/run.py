@@ -23,7 +23,6 @@ from hepvision.calibration.undistort import CameraCorrection
 from hepvision.capture.frames import Frame
 from hepvision.capture.live import LatestFrameGrabber, paced
 from hepvision.capture.sources import CameraSource, ImageFolderSource, VideoFileSource
-from hepvision.capture.turns import WARMUP_FRAMES, CpuTurns, taking_turns
 from hepvision.errors import HepvisionError
 from hepvision.form.speech import Speaker
 from hepvision.live.engine import LiveUpdate
@@ -54,11 +53,6 @@ class LiveOptions:
     ``prescription_version``: the prescription version the plans follow (None: none).
     ``model``: the landmark model variant or ``auto`` (chosen at start by measurement at the
     source's frame rate); None runs the backend's default without measuring.
-    ``cpu_turns``: decoding and pose take turns on the CPU while the loop keeps up
-    (:mod:`hepvision.capture.turns`; given up at the first dropped frame). Off by default:
-    on the 2-core machine it saved nothing measurable once frames were decoded to I420
-    (live 720p30, five runs each: 0.52-0.57 cores with turns, 0.52-0.55 without on a quiet
-    machine, benchmarks/README.md).
     """
 
     camera: int | None = None
@@ -72,7 +66,6 @@ class LiveOptions:
     screenshot: Path | None = None
     prescription_version: int | None = None
     model: str | None = None
-    cpu_turns: bool = False
 
 
 class Front(Protocol):
@@ -111,16 +104,14 @@ def run_live(plans: tuple[ExercisePlan, ...], options: LiveOptions,
     Everything done before a stop, an interrupt or the end of the source is kept.
     """
     clock = MediaClock()
-    turns = CpuTurns(enabled=options.cpu_turns and options.realtime)
-    source = _open(options, turns)
+    source = _open(options)
     with source, create_estimator(options.backend, recording=options.landmarks,
                                   model=options.model, source_fps=source.fps) as estimator:
         if options.video is not None and not options.realtime:
             feed: FrameFeed = EveryFrame(_clocked(source, clock))
             flow = flow or SessionFlow(plans, clock=clock)
         else:
-            frames = (paced(taking_turns(source, turns)) if options.video is not None
-                      else iter(source))
+            frames = paced(source) if options.video is not None else iter(source)
             # Started when the first set begins, so a clip is not played through while the
             # patient is still answering the pain question.
             feed = LatestFrameGrabber(frames)
@@ -131,11 +122,10 @@ def run_live(plans: tuple[ExercisePlan, ...], options: LiveOptions,
         session = LiveSession(flow, estimator, correction=correction,
                               prescription_version=options.prescription_version)
         session.engine.stats.cpu.decode = source.decode  # decoding CPU, on its own thread
-        session.engine.stats.cpu.turns = "taken" if turns.enabled else "off"
         front: Front = (_Window(options.screenshot) if options.show_window
                         else Headless(options.pain_before, options.pain_after))
         try:
-            drive(session, feed, front, turns)
+            drive(session, feed, front)
         except KeyboardInterrupt:
             flow.stop("interrupted")
         finally:
@@ -145,15 +135,11 @@ def run_live(plans: tuple[ExercisePlan, ...], options: LiveOptions,
         return session.finish("interrupted")
 
 
-def drive(session: LiveSession, feed: FrameFeed, front: Front,
-          turns: CpuTurns | None = None) -> None:
+def drive(session: LiveSession, feed: FrameFeed, front: Front) -> None:
     """Pull frames into ``session`` until its flow is done, showing each update on ``front``.
 
-    The feed starts with the first set; when it ends, the flow's set ends with it. With
-    ``turns``, each frame is analysed during a turn (the feed decodes in the others) until the
-    first dropped frame.
+    The feed starts with the first set; when it ends, the flow's set ends with it.
     """
-    turns = turns or CpuTurns(enabled=False)
     flow = session.flow
     while not flow.done:
         flow.tick()
@@ -171,20 +157,14 @@ def drive(session: LiveSession, feed: FrameFeed, front: Front,
             flow.source_ended()
             front.show(None, None, flow)
             continue
-        with turns.turn():
-            update = session.process(item.frame, item.captured_s)
-        stats = session.engine.stats
-        if feed.dropped > stats.dropped and turns.enabled and stats.processed > WARMUP_FRAMES:
-            turns.give_up(f"frame {item.frame.index} dropped")
-            stats.cpu.turns = f"given up: {turns.given_up_reason}"
-        stats.dropped = feed.dropped
+        update = session.process(item.frame, item.captured_s)
+        session.engine.stats.dropped = feed.dropped
         front.show(item.frame, update, flow)
 
 
-def _open(options: LiveOptions,
-          turns: CpuTurns) -> VideoFileSource | ImageFolderSource | CameraSource:
+def _open(options: LiveOptions) -> VideoFileSource | ImageFolderSource | CameraSource:
     if options.video is None:
-        return CameraSource(options.camera or 0, turns=turns)
+        return CameraSource(options.camera or 0)
     if options.video.is_dir():
         return ImageFolderSource(options.video)
     return VideoFileSource(options.video)

@@ -107,8 +107,6 @@ class CpuTimings:
             first sample of a shorter run); rss_mb_end: at the end; rss_mb_peak: the largest
             sample, or the process's peak (``getrusage``) when larger; MiB.
         rss_growth_pct: ``rss_mb_end`` over ``rss_mb_start``, percent.
-        turns: whether decoding and pose took turns on the CPU
-            (:mod:`hepvision.capture.turns`): ``off``, ``taken``, or ``given up: REASON``.
     """
 
     frames: int
@@ -121,7 +119,6 @@ class CpuTimings:
     rss_mb_end: float
     rss_mb_peak: float
     rss_growth_pct: float
-    turns: str = "off"
 
     def to_dict(self) -> dict[str, object]:
         """JSON-ready figures, rounded (NaN as None)."""
@@ -133,7 +130,7 @@ class CpuTimings:
                 "stage_ms": {k: r(v) for k, v in self.stage_ms.items()},
                 "rss_mb_start": r(self.rss_mb_start, 1), "rss_mb_end": r(self.rss_mb_end, 1),
                 "rss_mb_peak": r(self.rss_mb_peak, 1),
-                "rss_growth_pct": r(self.rss_growth_pct, 2), "turns": self.turns}
+                "rss_growth_pct": r(self.rss_growth_pct, 2)}
 
 
 @dataclass(slots=True)
@@ -147,8 +144,6 @@ class CostMeter:
     """
 
     decode: DecodeClock | None = None
-    #: what :attr:`CpuTimings.turns` reports (set by whoever arranges the turns)
-    turns: str = "off"
     warmup_frames: int = 1
     frames: int = 0
     stage_totals_ms: dict[str, float] = field(default_factory=dict)
@@ -207,4 +202,4 @@ class CostMeter:
         return CpuTimings(frames=n, wall_s=wall, cpu_s=cpu, cpu_ms_per_frame=cpu * 1000.0 / n,
                           cores=cpu / wall if wall > 0 else math.nan, stage_ms=stages,
                           rss_mb_start=self.rss_start_mb, rss_mb_end=end, rss_mb_peak=peak,
-                          rss_growth_pct=growth, turns=self.turns)
+                          rss_growth_pct=growth)
