@@ -217,7 +217,7 @@ def run_neutral(args: argparse.Namespace) -> int:
     from hepvision.calibration.neutral import capture_neutral
     from hepvision.calibration.overrides_file import overrides_toml
     from hepvision.calibration.source import demonstration_results
-    from hepvision.cli.learn import write_prescription
+    from hepvision.cli.learn import emit_overrides, write_prescription
     from hepvision.templates import TemplateOverrides, load_template
 
     if not 0.5 <= args.seconds <= 30.0:
@@ -239,10 +239,4 @@ def run_neutral(args: argparse.Namespace) -> int:
                            f"the {template.id} neutral")
     text = overrides_toml(TemplateOverrides(template=template.id, neutral=neutral.value),
                           [f"Neutral of {template.id!r} ({neutral.signal})"])
-    if args.out is not None:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text, encoding="utf-8")
-        print(f"overrides written to {args.out}", file=sys.stderr)
-    elif args.patient is None:
-        sys.stdout.write(text)
-    return 0
+    return emit_overrides(args, text)

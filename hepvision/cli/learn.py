@@ -74,6 +74,12 @@ def run_learn(args: argparse.Namespace) -> int:
         write_prescription(args, template.id, prescription_fields(learned, template), hold,
                            f"the personal {template.id} template")
     text = overrides_toml(learned.overrides, header)
+    return emit_overrides(args, text)
+
+
+def emit_overrides(args: argparse.Namespace, text: str) -> int:
+    """Write the overrides TOML to ``args.out``, or to standard output when neither ``--out``
+    nor ``--patient`` (which stored them in the prescription) was given; exit status 0."""
     if args.out is not None:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(text, encoding="utf-8")
