@@ -20,7 +20,8 @@ replayed through ``track`` at the clip's own frame times.
 Prints tables and writes ``benchmarks/results/phone.json``. Figures depend on the machine and
 on whatever else runs on it; the load average is recorded.
 
-    python -m benchmarks.phone [--seconds 20] [--skip-gpu] [--parity-clip FILE --parity-exercise squat]
+    python -m benchmarks.phone [--seconds 20] [--configs CPU,CPU:1,CPU:0,GPU:0] [--skip-speed]
+        [--skip-parity] [--parity-clip FILE --parity-exercise squat]
 """
 
 from __future__ import annotations
@@ -53,7 +54,8 @@ PARITY_CLIP = VIDEOS / "squat_oblique_front_5fps_mediapipe_golden_tfjs.mp4"
 class PhonePage:
     """The patient page in Chromium with ``y4m`` as its camera; records WebSocket frames."""
 
-    def __init__(self, pw: Any, server: Server, y4m: Path, delegate: str) -> None:
+    def __init__(self, pw: Any, server: Server, y4m: Path, delegate: str,
+                 workers: str = "") -> None:
         self.browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True,
                                           args=[*BROWSER_ARGS,
                                                 f"--use-file-for-fake-video-capture={y4m}"])
@@ -63,11 +65,11 @@ class PhonePage:
             "framesent", lambda payload: self.sent.append((time.monotonic(), payload))
             if isinstance(payload, bytes) else None))
         self.server = server
-        self.delegate = delegate
+        self.query = f"delegate={delegate}" + (f"&workers={workers}" if workers else "")
 
     def start(self, exercise: str) -> None:
         _, code = self.server.patient(f"Bench {time.monotonic_ns()}", exercise)
-        self.page.goto(f"{self.server.base}/phone/?delegate={self.delegate}#code={code}")
+        self.page.goto(f"{self.server.base}/phone/?{self.query}#code={code}")
         self.page.wait_for_selector("#start:not([disabled])", timeout=180_000)
         self.page.click("#start")
         self.page.wait_for_selector('body[data-state="pain_before"]')
@@ -88,10 +90,12 @@ class PhonePage:
         return stats
 
 
-def speed(pw: Any, server: Server, delegate: str, seconds: float, tmp: Path) -> dict[str, Any]:
-    clip = clip_to_y4m(SPEED_CLIP, tmp / f"speed_{delegate}.y4m", size_px=(640, 480),
-                       max_s=seconds + 5)
-    page = PhonePage(pw, server, clip.path, delegate)
+def speed(pw: Any, server: Server, config: str, seconds: float, tmp: Path) -> dict[str, Any]:
+    """One speed run; ``config`` is DELEGATE[:WORKERS] (the page's choice of workers when
+    none is given, 0 for the page's own thread)."""
+    delegate, _, workers = config.partition(":")
+    clip = clip_to_y4m(SPEED_CLIP, tmp / "speed.y4m", size_px=(640, 480), max_s=seconds + 5)
+    page = PhonePage(pw, server, clip.path, delegate, workers)
     page.start("squat")
     t0 = time.monotonic()
     page.camera_at(1000 * seconds)
@@ -99,7 +103,7 @@ def speed(pw: Any, server: Server, delegate: str, seconds: float, tmp: Path) -> 
     stats = page.finish()
     frames = [(t, p) for t, p in page.sent if t0 <= t <= t0 + span]
     sizes = [len(p) for _, p in frames]
-    return {"delegate": delegate, "camera_fps": clip.fps, "seconds": round(span, 1),
+    return {"delegate": stats["delegate"], "camera_fps": clip.fps, "seconds": round(span, 1),
             "poses_per_s": round(stats["posed_fps"], 2),
             "pose_ms_median": round(stats["pose_ms_median"], 1),
             "dropped": stats["dropped"], "posed": stats["posed"],
@@ -211,8 +215,11 @@ def parity(pw: Any, server: Server, video: Path, exercise: str, fps: float,
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=20.0)
-    parser.add_argument("--skip-gpu", action="store_true")
+    parser.add_argument("--configs", default="CPU,CPU:1,CPU:0,GPU:0",
+                        help="speed runs, DELEGATE[:WORKERS] each (no WORKERS: the page's "
+                        "default; 0: pose on the page's thread)")
     parser.add_argument("--skip-speed", action="store_true")
+    parser.add_argument("--skip-parity", action="store_true")
     parser.add_argument("--parity-clip", type=Path, default=PARITY_CLIP)
     parser.add_argument("--parity-exercise", default="squat")
     parser.add_argument("--parity-fps", type=float, default=2.0)
@@ -224,10 +231,11 @@ def main() -> int:
             run_server(Path(tmp_name)) as server, sync_playwright() as pw:
         tmp = Path(tmp_name)
         if not args.skip_speed:
-            for delegate in ("CPU",) + (() if args.skip_gpu else ("GPU",)):
-                rows.append(speed(pw, server, delegate, args.seconds, tmp))
+            for config in args.configs.split(","):
+                rows.append(speed(pw, server, config, args.seconds, tmp))
                 print(rows[-1], f"load {os.getloadavg()}", flush=True)
-        par = parity(pw, server, args.parity_clip, args.parity_exercise, args.parity_fps, tmp)
+        par = None if args.skip_parity else parity(
+            pw, server, args.parity_clip, args.parity_exercise, args.parity_fps, tmp)
     _print(rows, par)
     payload = {"date": datetime.now(UTC).isoformat(timespec="seconds"),
                "hepvision": __version__, "machine": platform.platform(),
@@ -239,7 +247,7 @@ def main() -> int:
     return 0
 
 
-def _print(rows: list[dict[str, Any]], par: dict[str, Any]) -> None:
+def _print(rows: list[dict[str, Any]], par: dict[str, Any] | None) -> None:
     print("\n| delegate | poses/s | pose ms (median) | latency median / p95 ms | "
           "WS bytes/s | bytes/frame | bytes/s at 30 fps |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
@@ -247,6 +255,8 @@ def _print(rows: list[dict[str, Any]], par: dict[str, Any]) -> None:
         print(f"| {r['delegate']} | {r['poses_per_s']} | {r['pose_ms_median']} | "
               f"{r['latency_ms_median']} / {r['latency_ms_p95']} | {r['ws_bytes_per_s']} | "
               f"{r['bytes_per_frame_mean']} | {r['bytes_per_s_at_30fps']} |")
+    if par is None:
+        return
     print(f"\nparity on {par['clip']} ({par['browser_frames']} of {par['frames']} frames):")
     for backend in ("mediapipe", "onnx"):
         d = par[f"browser_vs_{backend}"]

@@ -3,7 +3,7 @@
 // summary. The session flow and every count, cue and set-up message come from the server
 // (hepvision.live.flow.SessionFlow and the template's rules); this page poses, shows, speaks.
 
-import { bestLandmarker, packFrame, PoseLoop } from './pose.js';
+import { createPoser, packFrame } from './pose.js';
 import { Link } from './link.js';
 import { clearCanvas, drawSkeleton, fitCanvas, playDemo, triples } from './draw.js';
 
@@ -15,7 +15,7 @@ const params = new URLSearchParams(location.search);
 const page = {
   device: JSON.parse(localStorage.getItem(TOKEN_KEY) || 'null'),  // {token, patient_id}
   program: null, plans: [], connections: [], status: null,
-  landmarker: null, delegate: null, loop: null, link: null,
+  poser: null, delegate: null, loop: null, link: null,
   facing: 'user', cameraOpen: false, restTimer: null,
   results: 0, firstResultMs: null, lastResultMs: null, lastResult: null,
   latencies: [], summary: null, online: true, lastSpoken: '', lastSpokenMs: 0, lastReps: 0,
@@ -96,9 +96,9 @@ async function loadProgram() {
 
 async function loadModel() {
   const t0 = performance.now();
-  const { landmarker, delegate } = await bestLandmarker(params.get('delegate'));
-  page.landmarker = landmarker;
-  page.delegate = delegate;
+  page.poser = await createPoser({ delegate: params.get('delegate'), workers: params.get('workers') });
+  const { delegate, workers } = page.poser;
+  page.delegate = workers ? `${delegate}x${workers}` : delegate;
   $('model-state').textContent = `Pose model ready (${delegate === 'GPU' ? 'graphics chip' : 'processor'}, ` +
     `${((performance.now() - t0) / 1000).toFixed(1)} s).`;
   $('start').disabled = false;
@@ -198,7 +198,7 @@ async function openCamera() {
     return;
   }
   if (!page.loop) {
-    page.loop = new PoseLoop(video, page.landmarker, onPose);
+    page.loop = page.poser.loop(video, onPose);
     page.loop.start();
   }
 }

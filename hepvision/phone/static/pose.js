@@ -39,21 +39,62 @@ export function softwareWebGL() {
 }
 
 /**
- * The GPU delegate (WebGL) when the browser has a graphics chip, else the CPU one (WASM):
- * software WebGL is some 30 times slower than the CPU delegate (benchmarks/phone.py).
- * ``asked`` ('GPU' or 'CPU', the page's ?delegate=) overrides the choice.
+ * How many pose workers the CPU delegate gets: one more than the processor's cores, at most
+ * three. Each worker poses a frame with the WASM CPU delegate while the others pose the next
+ * ones, so frames are posed in parallel; a worker also waits on the browser's graphics
+ * process (every image goes through WebGL), so one more worker than cores keeps the cores
+ * busy (benchmarks/phone.py: 2 cores, 3 workers about twice one's poses a second).
+ * ``asked`` (the page's ?workers=, 0 to pose on the page's own thread) overrides it.
  */
-export async function bestLandmarker(asked) {
-  const order = asked ? [asked] : (softwareWebGL() ? ['CPU'] : ['GPU', 'CPU']);
+export function workerCount(asked) {
+  if (asked !== null && asked !== undefined && asked !== '') {
+    const n = Number(asked);
+    if (Number.isInteger(n) && n >= 0 && n <= 8) return n;
+  }
+  const cores = Math.max(1, navigator.hardwareConcurrency || 1);
+  return Math.min(3, cores + 1);
+}
+
+/**
+ * The page's pose engine. The GPU delegate (WebGL) on the page's thread when the browser has
+ * a graphics chip; else the CPU delegate (WASM) in a pool of workers, or on the page's thread
+ * when workers are not available. ``delegate`` ('GPU' or 'CPU', the page's ?delegate=) and
+ * ``workers`` (?workers=) override the choice. Returns {delegate, workers, loop(video, onPose)}.
+ */
+export async function createPoser({ delegate = null, workers = null } = {}) {
+  const order = delegate ? [delegate] : (softwareWebGL() ? ['CPU'] : ['GPU', 'CPU']);
   let last = null;
-  for (const delegate of order) {
+  for (const d of order) {
+    const n = d === 'CPU' && typeof Worker !== 'undefined' ? workerCount(workers) : 0;
     try {
-      return { landmarker: await createLandmarker(delegate), delegate };
+      if (n > 0) {
+        const pool = await startWorkers(d, n);
+        return { delegate: d, workers: n, loop: (video, onPose) => new PosePool(video, pool, onPose) };
+      }
+      const landmarker = await createLandmarker(d);
+      return { delegate: d, workers: 0, loop: (video, onPose) => new PoseLoop(video, landmarker, onPose) };
     } catch (err) {
       last = err;
     }
   }
   throw last;
+}
+
+async function startWorkers(delegate, n) {
+  const url = new URL('./pose_worker.js', import.meta.url);
+  const started = [];
+  try {
+    for (let i = 0; i < n; i += 1) started.push(new Worker(url));
+    await Promise.all(started.map((w) => new Promise((resolve, reject) => {
+      w.onmessage = ({ data }) => (data.type === 'ready' ? resolve() : reject(new Error(data.message)));
+      w.onerror = (ev) => reject(new Error(ev.message || 'the pose worker failed to start'));
+      w.postMessage({ type: 'init', delegate });
+    })));
+  } catch (err) {
+    for (const w of started) w.terminate();
+    throw err;
+  }
+  return started;
 }
 
 function q(v, scale) {
@@ -104,6 +145,7 @@ export function packFrame({ seq, dropped, tMs, pageMs, width, height, pose }) {
   return buf;
 }
 
+
 /**
  * Runs the landmarker on the newest camera frame whenever it is free (frames presented
  * meanwhile count as dropped) and hands each posed frame to ``onPose``.
@@ -148,17 +190,97 @@ export class PoseLoop {
     this._lastPresented = presented;
     const v = this.video;
     if (!this.active || v.videoWidth === 0) return;
+    if (!this._free()) {
+      this.dropped += 1;
+      return;
+    }
     let ts = Math.round(captureMs);
     if (ts <= this.lastTs) ts = this.lastTs + 1;  // video mode needs increasing times
     this.lastTs = ts;
+    this._pose({ ts, tMs: Math.max(0, captureMs), captureMs, width: v.videoWidth,
+      height: v.videoHeight });
+  }
+
+  _free() { return true; }
+
+  _pose(frame) {
     const t0 = performance.now();
-    const result = this.landmarker.detectForVideo(v, ts);
-    const poseMs = performance.now() - t0;
+    const result = this.landmarker.detectForVideo(this.video, frame.ts);
+    this._posed(frame, poseOf(result), performance.now() - t0);
+  }
+
+  _posed(frame, pose, poseMs) {
     this.poseMs.push(poseMs);
     this.posed += 1;
-    const found = result.landmarks && result.landmarks.length > 0;
-    const pose = found ? { landmarks: result.landmarks[0], world: result.worldLandmarks[0] } : null;
-    this.onPose({ tMs: Math.max(0, captureMs), pageMs: performance.now() - captureMs,
-      width: v.videoWidth, height: v.videoHeight, pose, poseMs });
+    this.onPose({ tMs: frame.tMs, pageMs: performance.now() - frame.captureMs,
+      width: frame.width, height: frame.height, pose, poseMs });
+  }
+}
+
+/** The first pose of a landmarker result, or null when nobody was found. */
+export function poseOf(result) {
+  const found = result.landmarks && result.landmarks.length > 0;
+  return found ? { landmarks: result.landmarks[0], world: result.worldLandmarks[0] } : null;
+}
+
+/**
+ * A :class:`PoseLoop` whose frames are posed by a pool of workers (pose_worker.js), each
+ * with its own landmarker: a frame goes to an idle worker (none idle: the frame is dropped),
+ * and results are handed on in the order the frames were taken, so the server sees
+ * increasing frame times.
+ */
+export class PosePool extends PoseLoop {
+  constructor(video, workers, onPose) {
+    super(video, null, onPose);
+    this.workers = workers.map((worker) => ({ worker, busy: false }));
+    this.sentFrames = new Map();  // id -> frame
+    this.done = new Map();  // id -> {pose, poseMs} (pose undefined: the worker failed)
+    this.nextId = 0;
+    this.nextOut = 0;
+    for (const w of this.workers) w.worker.onmessage = ({ data }) => this._back(w, data);
+  }
+
+  stop() {
+    super.stop();
+    for (const w of this.workers) w.worker.terminate();
+    this.workers = [];
+  }
+
+  _free() { return this.workers.some((w) => !w.busy); }
+
+  _pose(frame) {
+    const w = this.workers.find((x) => !x.busy);
+    const id = this.nextId;
+    this.nextId += 1;
+    w.busy = true;
+    this.sentFrames.set(id, frame);
+    let image;
+    try {
+      image = new VideoFrame(this.video, { timestamp: frame.ts * 1000 });
+    } catch (err) {
+      w.busy = false;
+      this.done.set(id, { pose: undefined, poseMs: 0 });
+      this._flush();
+      return;
+    }
+    w.worker.postMessage({ type: 'pose', id, ts: frame.ts, image }, [image]);
+  }
+
+  _back(w, data) {
+    w.busy = false;
+    if (data.type !== 'pose') return;
+    this.done.set(data.id, { pose: data.error ? undefined : data.pose, poseMs: data.poseMs });
+    this._flush();
+  }
+
+  _flush() {
+    while (this.done.has(this.nextOut)) {
+      const { pose, poseMs } = this.done.get(this.nextOut);
+      const frame = this.sentFrames.get(this.nextOut);
+      this.done.delete(this.nextOut);
+      this.sentFrames.delete(this.nextOut);
+      this.nextOut += 1;
+      if (pose !== undefined && this.running) this._posed(frame, pose, poseMs);
+    }
   }
 }
