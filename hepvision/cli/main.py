@@ -36,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
         app,
         bench,
         calibrate,
+        cert,
         export,
         learn,
         live,
@@ -62,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     learn.add_parsers(sub)
     calibrate.add_parser(sub)
     server.add_parsers(sub)
+    cert.add_parser(sub)
     upload.add_parsers(sub)
     export.add_parsers(sub)
     report.add_parser(sub)
