@@ -25,8 +25,10 @@ The patient's own resting level: the template's ``start`` assumes a neutral rest
 straight, 0-10 deg), but a camera view or a posture can make rest read higher (knee flexion
 from a front camera reads 20-35 deg standing). The effective start is therefore
 ``clamp(rest level + 2 x hysteresis, start, (start + turn) / 2)``, with the rest level the
-median of the last :data:`REST_WINDOW` samples seen at rest (starting from the patient's
-neutral, ``rest_level``, when a neutral capture gave one); the turn never moves.
+median of the last second of samples seen at rest, time-weighted so that it covers the same
+stretch of rest at any pose rate (:class:`~hepvision.reps.rest_level.RestLevel`; starting
+from the patient's neutral, ``rest_level``, when a neutral capture gave one); the turn never
+moves. A sample already leaving rest (past the start) is not a rest level.
 
 End of stream: an excursion that left rest inside the recording and has reached the turn (its
 turning point is inside the recording) counts when it has covered at least ``finish_return_fraction`` of the way back from
@@ -38,17 +40,14 @@ alone decides, as the labelling convention of repetition datasets does; ``hepvis
 from __future__ import annotations
 
 import math
-from collections import deque
 from dataclasses import dataclass
 from enum import Enum
 
 import numpy as np
 
-#: Samples at rest whose median is the patient's resting level.
-REST_WINDOW = 31
-#: Samples of a known neutral (``CounterSettings.rest_level``) the rest level starts with; the
-#: patient's measured rest joins them and soon outweighs them.
-REST_SEED = 5
+from hepvision.reps.excursion import summarize_excursion, turning_point_seen
+from hepvision.reps.rest_level import RestLevel
+
 #: Share of the way back from peak to start that counts a repetition cut by the end of stream.
 FINISH_RETURN_FRACTION = 0.0
 
@@ -114,24 +113,6 @@ class RepEvent:
     reason: str = ""
 
 
-def summarize_excursion(times_ms: np.ndarray, values: np.ndarray, rising: bool,
-                        tolerance: float) -> tuple[int, float, int, int, int]:
-    """(peak_ms, peak_value, out_ms, hold_ms, back_ms) of one excursion's samples."""
-    x = values if rising else -values
-    finite = np.isfinite(x)
-    if not finite.any():
-        return int(times_ms[0]), math.nan, 0, 0, 0
-    xf = np.where(finite, x, -np.inf)
-    i_peak = int(np.argmax(xf))
-    lo = np.nanmin(x)
-    tol = max(tolerance, 0.05 * (xf[i_peak] - lo))
-    near = np.flatnonzero(xf >= xf[i_peak] - tol)
-    first, last = int(near[0]), int(near[-1])
-    t0, t1 = int(times_ms[0]), int(times_ms[-1])
-    return (int(times_ms[i_peak]), float(values[i_peak]), int(times_ms[first]) - t0,
-            int(times_ms[last] - times_ms[first]), t1 - int(times_ms[last]))
-
-
 class RepStateMachine:
     """Counts repetitions of one scalar signal sample by sample (see the module docstring)."""
 
@@ -147,6 +128,10 @@ class RepStateMachine:
         self._last_valid_ms = -1
         self._pending: CounterState | None = None
         self._pending_since = 0
+        self._prev_ms: int | None = None
+        self._prev_measured = False
+        self._held_from = 0.0
+        self._run: list[tuple[int, float]] = []
         self._dwell_t: list[int] = []
         self._dwell_x: list[float] = []
         self._buf_t: list[int] = []
@@ -156,11 +141,10 @@ class RepStateMachine:
         self._rest_low = math.inf
         self._start_x = math.nan
         self._start_t = 0
-        self._rest_window: deque[float] = deque(maxlen=REST_WINDOW)
         self._eff_s = self._s
-        if settings.rest_level is not None:
-            for _ in range(REST_SEED):
-                self._track_rest_level(settings.rest_level * self._sign)
+        neutral = settings.rest_level
+        self._rest_level = RestLevel(None if neutral is None else neutral * self._sign)
+        self._move_start(self._rest_level.level)
 
     @property
     def effective_start(self) -> float:
@@ -182,6 +166,8 @@ class RepStateMachine:
 
     def update(self, timestamp_ms: int, value: float) -> RepEvent | None:
         """Feed one sample (NaN when not measurable); returns an event when one finishes."""
+        previous_ms, self._prev_ms = self._prev_ms, timestamp_ms
+        measured_before, self._prev_measured = self._prev_measured, value == value
         if not value == value:
             if self._last_valid_ms >= 0 and \
                     timestamp_ms - self._last_valid_ms > self.settings.max_gap_ms:
@@ -191,7 +177,7 @@ class RepStateMachine:
         self._last_valid_ms = timestamp_ms
         if self.state is CounterState.SETUP:
             if x < (self._s + self._t) / 2:  # a still patient during setup is at rest
-                self._track_rest_level(x)
+                self._track_rest_level(x, timestamp_ms, previous_ms)
             if self._seen_since < 0:
                 self._seen_since = timestamp_ms
                 self._buf_t, self._buf_x = [], []
@@ -203,23 +189,49 @@ class RepStateMachine:
         if self.state is not CounterState.REST:
             self._buf_t.append(timestamp_ms)
             self._buf_x.append(value)
+        target = self._target(x)
         if self.state is CounterState.REST:
             self._anchor_rest(timestamp_ms, x)
-            self._track_rest_level(x)
-        target = self._target(x)
+            if target is None:  # a sample already leaving rest is no rest level
+                self._track_rest_level(x, timestamp_ms, previous_ms)
         if target is None:
             self._pending = None
             return None
         if target is not self._pending:
             self._pending, self._pending_since = target, timestamp_ms
+            self._held_from = timestamp_ms if previous_ms is None or not measured_before \
+                else (previous_ms + timestamp_ms) / 2
             self._dwell_t, self._dwell_x = [], []
+            self._run = []
+        self._run.append((timestamp_ms, x))
         if self.state is CounterState.REST and target is CounterState.OUTWARD:
             self._dwell_t.append(timestamp_ms)
             self._dwell_x.append(value)
-        if timestamp_ms - self._pending_since < self.settings.min_dwell_ms:
-            return None
-        self._pending = None
-        return self._enter(target, timestamp_ms, value)
+        return self._advance(timestamp_ms, value)
+
+    def _advance(self, timestamp_ms: int, value: float) -> RepEvent | None:
+        """Make the pending transition once its condition has held ``min_dwell_ms``, then any
+        transition the same samples already satisfy (a fast descent at a low pose rate passes
+        the turn and the start between two samples: the return to rest has held as long as
+        those samples show, not only since the first transition)."""
+        event = None
+        while self._pending is not None \
+                and timestamp_ms - self._held_from >= self.settings.min_dwell_ms:
+            target, self._pending = self._pending, None
+            event = self._enter(target, timestamp_ms, value) or event
+            run, self._run = self._run, []
+            nxt = self._target(run[-1][1])
+            if nxt is None:
+                break
+            i = len(run)
+            while i > 0 and self._target(run[i - 1][1]) is nxt:
+                i -= 1
+            self._pending, self._pending_since = nxt, run[i][0]
+            if i > 0:
+                self._held_from = (run[i - 1][0] + run[i][0]) / 2
+            self._run = run[i:]
+            self._dwell_t, self._dwell_x = [], []
+        return event
 
     def _anchor_rest(self, timestamp_ms: int, x: float) -> None:
         """The repetition's start: the lowest rest level, at the last sample near it."""
@@ -228,15 +240,16 @@ class RepStateMachine:
         if x <= self._rest_low + self.settings.hysteresis:
             self._rest_t, self._rest_x = timestamp_ms, x * self._sign
 
-    def _track_rest_level(self, x: float) -> None:
-        """Move the effective start with the median resting level (see the module doc)."""
-        window = self._rest_window
-        window.append(x)
-        if len(window) < 5:
-            return
-        level = sorted(window)[len(window) // 2]
-        h = self.settings.hysteresis
-        self._eff_s = min(max(level + 2 * h, self._s), (self._s + self._t) / 2)
+    def _track_rest_level(self, x: float, t_ms: int, previous_ms: int | None) -> None:
+        """Move the effective start with the median resting level (see the module doc); the
+        sample stands for the time since the one before it."""
+        weight = 0.0 if previous_ms is None else float(t_ms - previous_ms)
+        self._move_start(self._rest_level.add(x, weight))
+
+    def _move_start(self, level: float | None) -> None:
+        if level is not None:
+            h = self.settings.hysteresis
+            self._eff_s = min(max(level + 2 * h, self._s), (self._s + self._t) / 2)
 
     def _target(self, x: float) -> CounterState | None:
         st, s, t, h = self.state, self._eff_s, self._t, self.settings.hysteresis
@@ -344,14 +357,16 @@ class RepStateMachine:
 
     def _close(self, reason: str) -> RepEvent | None:
         """Close the excursion under way when the recording of it ends: counted when it left
-        rest inside the recording, reached the turn and came ``finish_return_fraction`` of the
-        way back; else partial with ``reason``."""
+        rest inside the recording, reached the turn, its turning point is in the recording
+        (:func:`~hepvision.reps.excursion.turning_point_seen`) and it came
+        ``finish_return_fraction`` of the way back; else partial with ``reason``."""
         known_start = self._start_x == self._start_x  # left rest inside the recording
         if self.state in (CounterState.AT_TURN, CounterState.RETURN) and self._buf_x \
                 and known_start:
             peak = max(v * self._sign for v in self._buf_x if v == v)
             last = self._buf_x[-1] * self._sign
             span = peak - self._eff_s
-            if span > 0 and (peak - last) / span >= self.settings.finish_return_fraction:
+            if span > 0 and (peak - last) / span >= self.settings.finish_return_fraction \
+                    and turning_point_seen(self._buf_t, self._buf_x, self.settings):
                 return self._finish(int(self._buf_t[-1]), self._buf_x[-1], reached_turn=True)
         return self._partial(reason)
