@@ -13,6 +13,7 @@ All take a 1D float array sampled at a uniform rate (resample first if timestamp
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
@@ -77,7 +78,25 @@ def butterworth_zero_phase(x: np.ndarray, fs_hz: float, cutoff_hz: float = 6.0,
     return out
 
 
-def smooth_for_summary(x: np.ndarray, fs_hz: float, cutoff_hz: float = 6.0,
-                       max_gap: int = 5) -> np.ndarray:
-    """The offline chain: Hampel outlier rejection, short-gap fill, zero-phase Butterworth."""
-    return butterworth_zero_phase(fill_short_gaps(hampel(x), max_gap), fs_hz, cutoff_hz)
+#: The outlier window and the longest gap filled, in samples at camera rates (24-60 frames/s).
+OUTLIER_WINDOW = 7
+MAX_GAP = 5
+#: The camera rate those counts were set for; at a lower rate (a phone sending 3-15 poses/s)
+#: they shrink to span no more time than there.
+CAMERA_FPS = 24.0
+
+
+def smooth_for_summary(x: np.ndarray, fs_hz: float, cutoff_hz: float = 6.0) -> np.ndarray:
+    """The offline chain: Hampel outlier rejection, short-gap fill, zero-phase Butterworth.
+
+    At camera rates the Hampel window is :data:`OUTLIER_WINDOW` samples and gaps of up to
+    :data:`MAX_GAP` samples are filled; below :data:`CAMERA_FPS` both shrink in proportion to
+    the rate, so a 3-poses/s stream neither loses its one sample at a peak as an "outlier" of a
+    2-second window nor gets a 2-second gap invented (5-sample windows, the fewest whose median
+    and MAD a sharply sampled peak does not dominate, and 1-sample gaps there).
+    """
+    scale = min(1.0, fs_hz / CAMERA_FPS)
+    half = max(2, math.ceil(OUTLIER_WINDOW // 2 * scale - 1e-9))
+    gap = max(1, math.ceil(MAX_GAP * scale - 1e-9))
+    return butterworth_zero_phase(fill_short_gaps(hampel(x, 2 * half + 1), gap), fs_hz,
+                                  cutoff_hz)

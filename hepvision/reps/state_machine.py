@@ -45,7 +45,7 @@ from enum import Enum
 
 import numpy as np
 
-from hepvision.reps.excursion import summarize_excursion, turning_point_seen
+from hepvision.reps.excursion import summarize_excursion
 from hepvision.reps.rest_level import RestLevel
 
 #: Share of the way back from peak to start that counts a repetition cut by the end of stream.
@@ -131,7 +131,7 @@ class RepStateMachine:
         self._prev_ms: int | None = None
         self._prev_measured = False
         self._held_from = 0.0
-        self._run: list[tuple[int, float]] = []
+        self._run: list[tuple[int, float, int | None]] = []
         self._dwell_t: list[int] = []
         self._dwell_x: list[float] = []
         self._buf_t: list[int] = []
@@ -186,51 +186,69 @@ class RepStateMachine:
             if timestamp_ms - self._seen_since >= self.settings.setup_ms:
                 self._begin(timestamp_ms, x)
             return None
+        credit_from = previous_ms if measured_before else None
+        return self._step(timestamp_ms, value, previous_ms, credit_from)
+
+    def _step(self, timestamp_ms: int, value: float, previous_ms: int | None,
+              credit_from: int | None) -> RepEvent | None:
+        """One measured sample after setup: a condition it ends, buffers, rest level, then
+        dwell and transitions (``credit_from``: the sample before, when it was measured)."""
+        x = value * self._sign
+        ended = self._ended_run(timestamp_ms, x, credit_from is not None)
         if self.state is not CounterState.REST:
             self._buf_t.append(timestamp_ms)
             self._buf_x.append(value)
-        target = self._target(x)
         if self.state is CounterState.REST:
             self._anchor_rest(timestamp_ms, x)
-            if target is None:  # a sample already leaving rest is no rest level
+            if self._target(x) is None:  # a sample already leaving rest is no rest level
                 self._track_rest_level(x, timestamp_ms, previous_ms)
-        if target is None:
-            self._pending = None
-            return None
-        if target is not self._pending:
-            self._pending, self._pending_since = target, timestamp_ms
-            self._held_from = timestamp_ms if previous_ms is None or not measured_before \
-                else (previous_ms + timestamp_ms) / 2
-            self._dwell_t, self._dwell_x = [], []
-            self._run = []
-        self._run.append((timestamp_ms, x))
-        if self.state is CounterState.REST and target is CounterState.OUTWARD:
-            self._dwell_t.append(timestamp_ms)
-            self._dwell_x.append(value)
-        return self._advance(timestamp_ms, value)
+        return self._judge(timestamp_ms, x, credit_from) or ended
 
-    def _advance(self, timestamp_ms: int, value: float) -> RepEvent | None:
-        """Make the pending transition once its condition has held ``min_dwell_ms``, then any
-        transition the same samples already satisfy (a fast descent at a low pose rate passes
-        the turn and the start between two samples: the return to rest has held as long as
-        those samples show, not only since the first transition)."""
-        event = None
-        while self._pending is not None \
-                and timestamp_ms - self._held_from >= self.settings.min_dwell_ms:
-            target, self._pending = self._pending, None
-            event = self._enter(target, timestamp_ms, value) or event
-            run, self._run = self._run, []
-            nxt = self._target(run[-1][1])
-            if nxt is None:
-                break
-            i = len(run)
-            while i > 0 and self._target(run[i - 1][1]) is nxt:
-                i -= 1
-            self._pending, self._pending_since = nxt, run[i][0]
-            if i > 0:
-                self._held_from = (run[i - 1][0] + run[i][0]) / 2
-            self._run = run[i:]
-            self._dwell_t, self._dwell_x = [], []
+    def _ended_run(self, timestamp_ms: int, x: float, measured_before: bool) -> RepEvent | None:
+        """A pending condition that stopped holding at this sample: when its samples stood for
+        ``min_dwell_ms`` (each for half the interval to either neighbour: the trailing half is
+        known now), its transition happened, at its last sample. At 10 poses/s one pose past a
+        jumping jack's turn stands for 100 ms, more than its 60-ms dwell."""
+        if self._pending is None or not self._run or not measured_before \
+                or self._target(x) is self._pending:
+            return None
+        t_last, x_last, _ = self._run[-1]
+        if (t_last + timestamp_ms) / 2 - self._held_from < self.settings.min_dwell_ms:
+            return None
+        return self._fire(t_last, x_last)
+
+    def _judge(self, t: int, x: float, credit_from: int | None) -> RepEvent | None:
+        """Dwell and transitions for one sample: the pending transition is made once its
+        condition has held ``min_dwell_ms``, counted from halfway to the sample before (when
+        that one was measured), so one pose 250 ms after the last stands for 125 ms."""
+        ended = self._ended_run(t, x, credit_from is not None)
+        target = self._target(x)
+        if target is None:
+            self._pending, self._run = None, []
+            return ended
+        if target is not self._pending:
+            self._pending, self._pending_since = target, t
+            self._held_from = t if credit_from is None else (credit_from + t) / 2
+            self._dwell_t, self._dwell_x, self._run = [], [], []
+        self._run.append((t, x, credit_from))
+        if self.state is CounterState.REST and target is CounterState.OUTWARD:
+            self._dwell_t.append(t)
+            self._dwell_x.append(x * self._sign)
+        if t - self._held_from < self.settings.min_dwell_ms:
+            return ended
+        return self._fire(t, x) or ended
+
+    def _fire(self, t: int, x: float) -> RepEvent | None:
+        """Make the pending transition at sample ``t``, then judge the samples that held its
+        condition again in the new state: a fast descent at a low pose rate passes the turn and
+        the start between two poses, and the return to rest has held as long as those poses
+        show, not only since the first transition."""
+        target, run = self._pending, self._run
+        assert target is not None
+        self._pending, self._run = None, []
+        event = self._enter(target, t, x * self._sign)
+        for tr, xr, credit in run:
+            event = self._judge(tr, xr, credit) or event
         return event
 
     def _anchor_rest(self, timestamp_ms: int, x: float) -> None:
@@ -357,16 +375,14 @@ class RepStateMachine:
 
     def _close(self, reason: str) -> RepEvent | None:
         """Close the excursion under way when the recording of it ends: counted when it left
-        rest inside the recording, reached the turn, its turning point is in the recording
-        (:func:`~hepvision.reps.excursion.turning_point_seen`) and it came
-        ``finish_return_fraction`` of the way back; else partial with ``reason``."""
+        rest inside the recording, reached the turn and came ``finish_return_fraction`` of the
+        way back; else partial with ``reason``."""
         known_start = self._start_x == self._start_x  # left rest inside the recording
         if self.state in (CounterState.AT_TURN, CounterState.RETURN) and self._buf_x \
                 and known_start:
             peak = max(v * self._sign for v in self._buf_x if v == v)
             last = self._buf_x[-1] * self._sign
             span = peak - self._eff_s
-            if span > 0 and (peak - last) / span >= self.settings.finish_return_fraction \
-                    and turning_point_seen(self._buf_t, self._buf_x, self.settings):
+            if span > 0 and (peak - last) / span >= self.settings.finish_return_fraction:
                 return self._finish(int(self._buf_t[-1]), self._buf_x[-1], reached_turn=True)
         return self._partial(reason)
