@@ -155,6 +155,10 @@ export class PoseLoop {
     this.video = video;
     this.landmarker = landmarker;
     this.onPose = onPose;  // ({tMs, pageMs, width, height, pose, poseMs}) => void
+    // Called on every camera frame the page shows, before it is posed: what the page draws
+    // over the picture then lands in the same screen update as the frame (one composite a
+    // camera frame, not one more a pose: without a graphics chip each costs).
+    this.onVideoFrame = null;
     this.active = false;
     this.running = false;
     this.posed = 0;
@@ -171,6 +175,7 @@ export class PoseLoop {
     this.running = true;
     const onFrame = (now, meta) => {
       if (!this.running) return;
+      if (this.onVideoFrame) this.onVideoFrame();
       this._frame(meta.captureTime ?? now, meta.presentedFrames);
       this.video.requestVideoFrameCallback(onFrame);
     };
