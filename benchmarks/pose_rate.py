@@ -7,7 +7,8 @@ of ``labels.csv`` (pose runs once to fill the cache when a clip is not in it) th
 live analysis path the phone uses (:class:`~hepvision.live.session.LiveSession` fed pose by
 pose with the frames' own times, relative to the first, as
 :class:`~hepvision.phone.analysis.PhoneSession` does), at 30 (every frame), 15, 10, 7.5, 5 and 3
-poses/s.
+poses/s, and every frame of the clip (``all``: the figures ``hepvision bench reps`` counts; a
+60-frames/s clip is subsampled at 30).
 
 Subsampling like a browser: after each pose the model is busy for ``1 / rate`` seconds times a
 factor drawn uniformly from 0.7-1.3 (seeded), and the next pose is of the first camera frame at
@@ -115,10 +116,16 @@ class Run:
     count: int
 
 
+#: The rate label of the every-frame reference run.
+ALL = 0.0
+
+
 def run_clip(file: str, template: str, results: Sequence[PoseResult], rates: Sequence[float],
              seeds: int) -> list[Run]:
     times = np.array([r.timestamp_ms for r in results], dtype=np.int64)
-    out = []
+    span_s = (times[-1] - times[0]) / 1000.0
+    out = [Run(file, ALL, 0, len(times), (len(times) - 1) / span_s if span_s else 0.0,
+               count_like_phone(template, results))]
     for rate in rates:
         for seed in range(seeds):
             rng = np.random.default_rng([seed, int(rate * 10), len(file)])
@@ -143,9 +150,9 @@ def scores(pairs: Sequence[tuple[int, int]]) -> dict[str, float]:
 
 def summarize(runs: Sequence[Run], truth: dict[str, int], rates: Sequence[float]
               ) -> list[dict[str, Any]]:
-    full = {r.file: r.count for r in runs if r.rate == rates[0]}
+    full = {r.file: r.count for r in runs if r.rate == ALL}
     table = []
-    for rate in rates:
+    for rate in (ALL, *rates):
         here = [r for r in runs if r.rate == rate]
         table.append({"rate": rate, "mean_poses_per_s": float(np.mean([r.mean_rate for r in here])),
                       "vs_hand": scores([(r.count, truth[r.file]) for r in here]),
@@ -159,11 +166,12 @@ def format_tables(table: Sequence[dict[str, Any]], runs: Sequence[Run], truth: d
              f"{'exact':>6} {'MAE':>6} {'OBO':>6} (full rate)"]
     for row in table:
         h, f = row["vs_hand"], row["vs_full_rate"]
-        lines.append(f"{row['rate']:>5g} {row['mean_poses_per_s']:>8.2f} | {h['exact']:>6.3f} "
+        label = "all" if row["rate"] == ALL else f"{row['rate']:g}"
+        lines.append(f"{label:>5} {row['mean_poses_per_s']:>8.2f} | {h['exact']:>6.3f} "
                      f"{h['mae']:>6.3f} {h['obo']:>6.3f}        | {f['exact']:>6.3f} "
                      f"{f['mae']:>6.3f} {f['obo']:>6.3f}")
     width = max(len(f) for f in truth)
-    full = {r.file: r.count for r in runs if r.rate == table[0]["rate"]}
+    full = {r.file: r.count for r in runs if r.rate == ALL}
     lines.append("")
     lines.append(f"{'clip':<{width}} {'true':>4} {'full':>4} " +
                  " ".join(f"{f'{rate:g}/s counts':>16}" for rate in low))

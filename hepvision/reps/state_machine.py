@@ -12,7 +12,13 @@ States::
 
 "Past" means in the outward direction (rising when start < turn, falling otherwise). Every
 transition needs its condition to hold for ``min_dwell_ms``; its time is back-dated to when the
-condition first held. A repetition is counted when the signal returns to rest, with an excursion
+condition first held. Dwell is time, not samples, at any pose rate (a phone sends 3-15 irregular
+poses/s): a sample stands for half the interval to each measured neighbour, so the condition
+has held from halfway to the sample before its first one, up to the current sample, or up to
+halfway to the sample that ended it (one pose 250 ms after the last passes a 120-ms dwell; at
+24-30 frames/s this takes the five frames it always did). After a transition the samples that
+held its condition are judged again in the new state, so a descent that passed the turn and the
+start between two poses returns to rest on those poses. A repetition is counted when the signal returns to rest, with an excursion
 (peak against the lower of its start and end values) of at least ``min_amplitude``; otherwise it
 is reported as partial. A repetition already under way when setup ends (its start value is then
 unknown) is counted only if its turning point lies inside the recording: it reaches the turn,
