@@ -1,4 +1,5 @@
-"""``hepvision app``: the WebSocket protocol, the session flow behind it, the local-only guard.
+"""``hepvision app``: the patient page in its local mode, its WebSocket (both pose sources), the
+session flow behind it, the saved report, the local-only guard.
 
 Through FastAPI's TestClient (no browser, no network); the pose backend is a stub except
 where a real shared frame must give 33 landmarks (skipped without ../shared).
@@ -9,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,12 +25,14 @@ from hepvision.app import AppSettings, create_app
 from tests.support.fakecam import clip_to_y4m, write_y4m
 from hepvision.app.protocol import FrameHeader, ProtocolError, pack_frame, parse_frame
 from hepvision.capture.frames import Frame
+from hepvision.phone.wire import LandmarkFrame
+from hepvision.phone.wire import pack_frame as pack_landmarks
 from hepvision.session.serialize import LOCAL_FIELDS, wire_part
 from hepvision.pose.types import BackendInfo, PoseResult
 from hepvision.wire.session import SessionRecord
 
 BASE = "http://127.0.0.1:8765"
-WS = "ws://127.0.0.1:8765/ws"
+WS = "ws://127.0.0.1:8765/phone/ws"
 LOCAL_CLIENT = ("127.0.0.1", 50000)
 
 
@@ -64,6 +68,12 @@ def _jpeg(img: np.ndarray | None = None) -> bytes:
     return buf.tobytes()
 
 
+def _landmarks(seq: int) -> bytes:
+    """A landmark frame of the in-browser pose (nobody found) at ``seq``."""
+    return pack_landmarks(LandmarkFrame(seq, 0, 1000.0 + 33.3 * seq, 5.0,
+                                        PoseResult.empty(0, 640, 480)))
+
+
 def _frame(seq: int, jpeg: bytes, t_ms: float | None = None, dropped: int = 0) -> bytes:
     t = 1000.0 + 33.3 * seq if t_ms is None else t_ms
     return pack_frame(FrameHeader(seq=seq, t_ms=t, sent_ms=t + 4.0, dropped=dropped), jpeg)
@@ -89,42 +99,83 @@ def client(tmp_path: Path, saved: list[dict[str, Any]], stub: StubEstimator
         yield c
 
 
-def _send(ws: Any, message: dict[str, Any]) -> dict[str, Any]:
-    ws.send_text(json.dumps(message))
-    return ws.receive_json()
+class Page:
+    """The page's side of ``/phone/ws``: numbered controls, as link.js sends them."""
 
+    def __init__(self, ws: Any) -> None:
+        self.ws = ws
+        self.seq = 0
 
-def _started(ws: Any, exercise: str = "squat", pain: int | None = 2) -> dict[str, Any]:
-    session = _send(ws, {"type": "start", "exercise": exercise})
-    assert session["type"] == "session"
-    if pain is not None:
-        assert _send(ws, {"type": "pain", "value": pain})["status"]["state"] == "active"
-    return session
+    def next_seq(self) -> int:
+        self.seq += 1
+        return self.seq - 1
+
+    def send(self, message: dict[str, Any]) -> dict[str, Any]:
+        """A control (numbered here unless it is the hello); returns the reply."""
+        if message["type"] != "hello" and "seq" not in message:
+            message = {**message, "seq": self.next_seq()}
+        self.ws.send_text(json.dumps(message))
+        return self.ws.receive_json()  # type: ignore[no-any-return]
+
+    def frame(self, jpeg: bytes, t_ms: float | None = None, dropped: int = 0) -> dict[str, Any]:
+        self.ws.send_bytes(_frame(self.next_seq(), jpeg, t_ms, dropped))
+        return self.ws.receive_json()  # type: ignore[no-any-return]
+
+    def start(self, exercise: str | None = "squat", pain: int | None = 2,
+              pose: str = "server") -> dict[str, Any]:
+        session = self.send({"type": "hello", "pose": pose, "exercise": exercise})
+        assert session["type"] == "session", session
+        if pain is not None:
+            assert self.send({"type": "pain", "value": pain})["status"]["state"] == "active"
+        return session
 
 
 # -- the page and its plan list ----------------------------------------------------------------
-def test_page_and_assets_are_served_locally_with_a_strict_csp(client: TestClient) -> None:
+def test_the_phone_page_is_served_in_its_local_mode_with_a_strict_csp(
+        client: TestClient) -> None:
     page = client.get("/")
-    assert page.status_code == 200 and '<script type="module" src="/static/app.js">' in page.text
+    assert page.status_code == 200
+    assert '<html lang="en" data-mode="local" data-pose="server">' in page.text
+    assert '<script type="module" src="/phone/static/phone.js">' in page.text
+    assert client.get("/phone/").text == page.text
     csp = page.headers["content-security-policy"]
-    assert "default-src 'self'" in csp and "connect-src 'self' ws://127.0.0.1:8765" in csp
-    for name in ("app.js", "camera.js", "draw.js", "style.css"):
-        asset = client.get(f"/static/{name}")
+    assert "default-src 'self'" in csp and "connect-src 'self';" in csp
+    assert "'wasm-unsafe-eval'" in csp and "http" not in csp
+    for name in ("phone.js", "link.js", "draw.js", "jpeg.js", "views.js", "pose.js",
+                 "phone.css"):
+        asset = client.get(f"/phone/static/{name}")
         assert asset.status_code == 200, name
         hosts = set(re.findall(r"(?:https?|wss?)://([\w.-]+)", asset.text))
         assert hosts <= {"localhost"}, (name, hosts)  # no CDN, nothing fetched from elsewhere
-    assert "javascript" in client.get("/static/app.js").headers["content-type"]
+    assert "javascript" in client.get("/phone/static/phone.js").headers["content-type"]
+    model = client.get("/phone/model/pose_landmarker_full.task")
+    assert model.status_code == 200 and len(model.content) > 1_000_000
+    assert client.get("/phone/api/demo/squat").json()["frames"]
+    assert client.get("/static/app.js").status_code == 404  # the old page is gone
 
 
-def test_plans_list_the_offered_exercises_with_dosage_and_gauge(client: TestClient) -> None:
-    body = client.get("/api/plans").json()
-    assert body["mode"] == "pick"
+def test_the_program_lists_the_offered_exercises_with_dosage_camera_and_gauge(
+        client: TestClient) -> None:
+    body = client.get("/phone/api/program").json()
+    assert body["mode"] == "pick" and body["pose"] == "server" and body["version"] is None
     plans = {p["id"]: p for p in body["plans"]}
     assert set(plans) == {"squat", "bridge"}
     squat = plans["squat"]
     assert (squat["sets"], squat["reps"], squat["rest_s"]) == (2, 0, 30.0)
     assert squat["signal"] == "knee_flexion" and squat["unit"] == "deg"
     assert squat["gauge"]["turn"] > squat["gauge"]["start"]
+    assert squat["camera"]["text"]
+
+
+def test_the_default_pose_source_is_the_cli_default_and_marks_the_page(
+        tmp_path: Path) -> None:
+    from hepvision.app.config import DEFAULT_POSE
+    from hepvision.cli.app import DEFAULT_POSE as CLI_DEFAULT
+
+    assert CLI_DEFAULT == DEFAULT_POSE
+    settings = AppSettings(out_dir=tmp_path, exercise_ids=("squat",), pose="browser")
+    with TestClient(create_app(settings), base_url=BASE, client=LOCAL_CLIENT) as c:
+        assert 'data-pose="browser"' in c.get("/").text
 
 
 # -- the local-only guard ------------------------------------------------------------------------
@@ -138,20 +189,21 @@ def test_a_client_from_another_machine_is_refused(tmp_path: Path) -> None:
 
 
 def test_a_rebound_host_name_and_a_foreign_origin_are_refused(client: TestClient) -> None:
-    assert client.get("/api/plans", headers={"host": "evil.example:8765"}).status_code == 403
+    assert client.get("/phone/api/program",
+                      headers={"host": "evil.example:8765"}).status_code == 403
     with pytest.raises(WebSocketDisconnect) as exc, \
             client.websocket_connect(WS, headers={"origin": "http://evil.example"}):
         pass
     assert exc.value.code == 1008
     with client.websocket_connect(WS, headers={"origin": BASE}) as ws:  # the page's own origin
-        assert _send(ws, {"type": "tick"})["type"] == "error"
+        assert Page(ws).send({"type": "tick"})["type"] == "error"
 
 
 def test_remote_clients_are_served_only_when_allowed(tmp_path: Path) -> None:
     settings = AppSettings(out_dir=tmp_path, exercise_ids=("squat",), allow_remote=True)
     with TestClient(create_app(settings), base_url="http://192.168.1.5:8765",
                     client=("192.168.1.20", 4000)) as c:
-        assert c.get("/api/plans").status_code == 200
+        assert c.get("/phone/api/program").status_code == 200
 
 
 # -- the protocol ------------------------------------------------------------------------------
@@ -165,35 +217,38 @@ def test_frame_packets_round_trip_and_bad_packets_are_protocol_errors() -> None:
             parse_frame(bad[:4] + bad[4:], max_bytes=1000)
 
 
-def test_messages_before_start_and_bad_messages_get_errors_not_a_crash(
+def test_messages_before_hello_and_bad_messages_get_errors_not_a_crash(
         client: TestClient) -> None:
     with client.websocket_connect(WS) as ws:
-        assert "start" in _send(ws, {"type": "pain", "value": 3})["message"]
-        ws.send_bytes(_frame(0, _jpeg()))
-        assert ws.receive_json()["type"] == "error"
+        page = Page(ws)
+        assert "hello" in page.send({"type": "pain", "value": 3})["message"]
+        assert page.frame(_jpeg())["type"] == "error"
         ws.send_text("not json")
         assert ws.receive_json()["type"] == "error"
-        assert _send(ws, {"type": "dance"})["type"] == "error"
-        assert _send(ws, {"type": "start", "exercise": "lunge"})["message"].endswith(
-            "is not offered here")
-        _started(ws)
-        assert "pain" in _send(ws, {"type": "pain", "value": 11})["message"]
-        assert "already started" in _send(ws, {"type": "start", "exercise": "squat"})["message"]
+        assert page.send({"type": "dance"})["type"] == "error"
+        assert page.send({"type": "hello", "pose": "gpu"})["type"] == "error"
+        assert page.send({"type": "hello", "pose": "server", "exercise": "lunge"})[
+            "message"].endswith("is not offered here")
+        assert "pick" in page.send({"type": "hello", "pose": "browser"})["message"]
+        page.start()
+        assert "value" in page.send({"type": "pain", "value": 11})["message"]
+        assert "already said hello" in page.send(
+            {"type": "hello", "pose": "server", "exercise": "squat"})["message"]
 
 
 def test_a_corrupt_frame_gets_an_error_and_the_session_goes_on(
         client: TestClient, stub: StubEstimator) -> None:
     with client.websocket_connect(WS) as ws:
-        _started(ws)
-        ws.send_bytes(_frame(0, b"\xff\xd8 not really a jpeg"))
-        reply = ws.receive_json()
-        assert reply["type"] == "error" and reply["seq"] == 0 and "decode" in reply["message"]
+        page = Page(ws)
+        page.start()
+        reply = page.frame(b"\xff\xd8 not really a jpeg")
+        assert reply["type"] == "error" and reply["seq"] == 1 and "decode" in reply["message"]
         ws.send_bytes(b"\x00\x00")
         assert ws.receive_json()["type"] == "error"
-        ws.send_bytes(_frame(1, _jpeg()))
-        reply = ws.receive_json()
-        assert reply["type"] == "result" and reply["seq"] == 1
+        reply = page.frame(_jpeg())
+        assert reply["type"] == "result" and reply["seq"] == 2
         assert reply["landmarks"] is None and reply["setup_message"]  # nobody in view
+        assert reply["latency_ms"] > 0 and reply["pose_ms"] >= 0  # timed here
     assert len(stub.timestamps) == 1
     deadline = time.monotonic() + 5.0
     while not stub.closed and time.monotonic() < deadline:  # released on its worker thread
@@ -204,36 +259,36 @@ def test_a_corrupt_frame_gets_an_error_and_the_session_goes_on(
 def test_frames_get_increasing_millisecond_timestamps_and_stale_ones_are_skipped(
         client: TestClient, stub: StubEstimator) -> None:
     with client.websocket_connect(WS) as ws:
-        _started(ws)
-        for seq, t in enumerate((5000.0, 5033.4, 5066.6)):
-            ws.send_bytes(_frame(seq, _jpeg(), t_ms=t))
-            assert ws.receive_json()["type"] == "result"
-        ws.send_bytes(_frame(3, _jpeg(), t_ms=5050.0))  # older than the last one
-        reply = ws.receive_json()
-        assert reply["type"] == "skipped" and reply["seq"] == 3
+        page = Page(ws)
+        page.start()
+        for t in (5000.0, 5033.4, 5066.6):
+            assert page.frame(_jpeg(), t_ms=t)["type"] == "result"
+        reply = page.frame(_jpeg(), t_ms=5050.0)  # older than the last one
+        assert reply["type"] == "skipped" and reply["seq"] == 4
     assert stub.timestamps == [0, 33, 67]
 
 
 def test_frames_outside_a_set_are_skipped_with_the_status(client: TestClient) -> None:
     with client.websocket_connect(WS) as ws:
-        _started(ws, pain=None)
-        ws.send_bytes(_frame(0, _jpeg()))
-        reply = ws.receive_json()
+        page = Page(ws)
+        page.start(pain=None)
+        reply = page.frame(_jpeg())
         assert reply["type"] == "skipped" and reply["status"]["state"] == "pain_before"
 
 
 def test_pain_next_and_rest_move_the_flow_and_the_record_is_saved(
         client: TestClient, saved: list[dict[str, Any]], tmp_path: Path) -> None:
     with client.websocket_connect(WS) as ws:
-        session = _started(ws, pain=2)
-        ws.send_bytes(_frame(0, _jpeg(), dropped=4))
-        assert ws.receive_json()["status"]["set"] == 1
-        rest = _send(ws, {"type": "next"})["status"]
+        page = Page(ws)
+        session = page.start(pain=2)
+        assert page.frame(_jpeg(), dropped=4)["status"]["set"] == 1
+        rest = page.send({"type": "next"})["status"]
         assert rest["state"] == "rest" and rest["set"] == 2 and rest["rest_remaining_s"] > 25
-        assert _send(ws, {"type": "tick"})["status"]["state"] == "rest"
-        assert _send(ws, {"type": "next"})["status"]["state"] == "active"  # skip the rest
-        assert _send(ws, {"type": "next"})["status"]["state"] == "pain_after"
-        assert _send(ws, {"type": "pain", "value": 4})["status"]["state"] == "summary"
+        assert page.send({"type": "tick"})["status"]["state"] == "rest"
+        assert page.send({"type": "next"})["status"]["state"] == "active"  # skip the rest
+        assert page.send({"type": "next"})["status"]["state"] == "pain_after"
+        status = page.send({"type": "pain", "value": 4})
+        assert status["status"]["state"] == "summary" and status["seq"] == page.seq - 1
         summary = ws.receive_json()
     assert summary["type"] == "summary"
     assert [s["set"] for s in summary["exercises"][0]["sets"]] == [1, 2]
@@ -250,32 +305,72 @@ def test_pain_next_and_rest_move_the_flow_and_the_record_is_saved(
 
 def test_stopping_early_keeps_what_was_done(client: TestClient) -> None:
     with client.websocket_connect(WS) as ws:
-        _started(ws, pain=1)
-        ws.send_bytes(_frame(0, _jpeg()))
-        ws.receive_json()
-        assert _send(ws, {"type": "stop"})["status"]["state"] == "pain_after"
-        _send(ws, {"type": "skip_pain"})
+        page = Page(ws)
+        page.start(pain=1)
+        page.frame(_jpeg())
+        assert page.send({"type": "stop"})["status"]["state"] == "pain_after"
+        page.send({"type": "skip_pain"})
         summary = ws.receive_json()
     record = json.loads(Path(summary["saved_to"]).read_text())
     assert record["stopped_early"] is True and record["pain_after"] is None
     assert len(record["exercises"][0]["sets"]) == 1
 
 
-def test_closing_the_page_mid_set_saves_the_session(
-        client: TestClient, saved: list[dict[str, Any]]) -> None:
+@pytest.mark.parametrize("pose", ["server", "browser"])
+def test_closing_the_page_mid_set_saves_the_session_and_a_reconnect_gets_its_summary(
+        client: TestClient, saved: list[dict[str, Any]], pose: str) -> None:
     with client.websocket_connect(WS) as ws:
-        _started(ws, pain=3)
-        ws.send_bytes(_frame(0, _jpeg()))
-        ws.receive_json()
+        page = Page(ws)
+        session = page.start(pain=3, pose=pose)
+        if pose == "server":
+            page.frame(_jpeg())
+        else:
+            page.ws.send_bytes(_landmarks(page.next_seq()))
+            assert page.ws.receive_json()["type"] == "result"
     (record,) = saved
     assert record["stopped_early"] is True and record["stop_reason"] == "page closed"
     assert record["pain_before"] == 3 and record["processed_frames"] == 1
+    with client.websocket_connect(WS) as ws:  # link.js reconnects with the session id
+        again = Page(ws).send({"type": "hello", "pose": pose,
+                               "session_id": session["session_id"]})
+        assert again["type"] == "session" and again["summary"]["total_reps"] == 0
+        assert again["summary"]["saved_to"]
+    with client.websocket_connect(WS) as ws:
+        gone = Page(ws).send({"type": "hello", "pose": pose, "session_id": str(uuid.uuid4())})
+        assert gone["type"] == "refused"
+
+
+def test_landmarks_from_the_browser_run_the_same_session_and_are_saved(
+        client: TestClient, saved: list[dict[str, Any]], stub: StubEstimator) -> None:
+    with client.websocket_connect(WS) as ws:
+        page = Page(ws)
+        session = page.start("bridge", pain=None, pose="browser")
+        assert session["plans"][0]["id"] == "bridge" and session["received"] == -1
+        assert page.send({"type": "pain", "value": 2})["status"]["state"] == "active"
+        for _ in range(3):
+            ws.send_bytes(_landmarks(page.next_seq()))
+            reply = ws.receive_json()
+            assert reply["type"] == "result" and reply["setup_message"]  # nobody in view
+            assert set(reply) >= {"reps", "signal_value", "state", "cue", "status"}
+        ws.send_bytes(b"\x01" * 40)
+        assert ws.receive_json()["type"] == "error"
+        for _ in range(3):  # end set 1, skip the rest, end set 2
+            status = page.send({"type": "next"})["status"]
+        assert status["state"] == "pain_after"
+        assert page.send({"type": "pain", "value": 1})["status"]["state"] == "summary"
+        summary = ws.receive_json()
+    assert summary["type"] == "summary" and Path(summary["saved_to"]).is_file()
+    (record,) = saved
+    assert record["processed_frames"] == 3 and record["pain_after"] == 1
+    assert record["exercises"][0]["backend"] == "mediapipe-web"
+    assert stub.timestamps == []  # the app ran no pose
 
 
 def test_a_pain_rating_at_the_stop_threshold_ends_the_session(client: TestClient) -> None:
     with client.websocket_connect(WS) as ws:
-        _started(ws, pain=None)
-        assert _send(ws, {"type": "pain", "value": 9})["status"]["state"] == "pain_after"
+        page = Page(ws)
+        page.start(pain=None)
+        assert page.send({"type": "pain", "value": 9})["status"]["state"] == "pain_after"
 
 
 def test_program_mode_runs_the_whole_program(tmp_path: Path, stub: StubEstimator) -> None:
@@ -287,12 +382,13 @@ def test_program_mode_runs_the_whole_program(tmp_path: Path, stub: StubEstimator
     settings = AppSettings(out_dir=tmp_path, program=load_program(program),
                            estimator_factory=lambda: stub)
     with TestClient(create_app(settings), base_url=BASE, client=LOCAL_CLIENT) as c:
-        assert c.get("/api/plans").json()["mode"] == "program"
+        assert c.get("/phone/api/program").json()["mode"] == "program"
         with c.websocket_connect(WS) as ws:
-            session = _send(ws, {"type": "start"})
+            page = Page(ws)
+            session = page.start(exercise=None, pain=None)
             assert [p["id"] for p in session["plans"]] == ["squat", "bridge"]
-            _send(ws, {"type": "skip_pain"})
-            status = _send(ws, {"type": "next"})["status"]
+            page.send({"type": "skip_pain"})
+            status = page.send({"type": "next"})["status"]
             assert status["state"] == "rest" and status["exercise"] == "bridge"
 
 
@@ -306,9 +402,9 @@ def test_a_shared_frame_gives_33_landmarks(tmp_path: Path, shared_videos: Path) 
     settings = AppSettings(out_dir=tmp_path, exercise_ids=("bridge",))
     with TestClient(create_app(settings), base_url=BASE, client=LOCAL_CLIENT) as c, \
             c.websocket_connect(WS) as ws:
-        _started(ws, exercise="bridge")
-        ws.send_bytes(_frame(0, _jpeg(img)))
-        reply = ws.receive_json()
+        page = Page(ws)
+        page.start(exercise="bridge")
+        reply = page.frame(_jpeg(img))
     assert reply["type"] == "result"
     lm = reply["landmarks"]
     assert len(lm) == 33 and all(len(p) == 3 for p in lm)

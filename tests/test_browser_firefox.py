@@ -1,5 +1,8 @@
 """``hepvision app`` in stock Firefox ESR, driven over WebDriver BiDi (no Playwright).
 
+The page is the patient page in its local mode, with the JPEG pose source (``?pose=server``;
+pose in the browser is checked in Chromium).
+
 Playwright's Firefox support needs its own patched build (a download), so this test talks
 WebDriver BiDi to Debian's ``firefox-esr`` directly. Firefox's fake camera is a synthetic
 pattern (nobody in view), so this checks the page and the protocol in Firefox: the module
@@ -116,11 +119,15 @@ def test_firefox_runs_a_whole_session(firefox: _Bidi, tmp_path: Path) -> None:
             env={"HEPVISION_HOME": str(tmp_path), "PATH": "/usr/bin:/bin"})
     base = f"http://127.0.0.1:{port}"
     try:
-        _wait("hepvision app", lambda: urllib.request.urlopen(f"{base}/api/plans", timeout=2))
-        firefox.call("browsingContext.navigate", {"context": firefox.context, "url": base,
+        _wait("hepvision app",
+              lambda: urllib.request.urlopen(f"{base}/phone/api/program", timeout=2))
+        firefox.call("browsingContext.navigate", {"context": firefox.context,
+                                                  "url": f"{base}/?pose=server",
                                                   "wait": "complete"})
         state = lambda: firefox.js("document.body.dataset.state")  # noqa: E731
-        _wait("the exercise list", lambda: state() == "pick")
+        _wait("the exercise list", lambda: firefox.js(
+            "document.body.dataset.section === 'program' && "
+            "!document.getElementById('start').disabled"))
         firefox.js("document.getElementById('start').click()")
         _wait("pain before", lambda: state() == "pain_before")
         firefox.js("document.querySelector('#pain-scale button[data-value=\"1\"]').click()")

@@ -1,9 +1,13 @@
-"""The browser front end of a live session (``hepvision app``).
+"""``hepvision app``: the live session in the browser, on the patient's own computer.
 
-A local FastAPI page opens the camera with ``getUserMedia``, streams JPEG frames over a
-WebSocket to the same pipeline the desktop window uses (:class:`~hepvision.live.engine.LiveEngine`
-driven by a :class:`~hepvision.live.flow.SessionFlow`) and draws what comes back. Nothing
-leaves this machine: the page, its scripts and the frames stay on the loopback interface.
+The app serves the patient page of :mod:`hepvision.phone` (the page phones get from
+``hepvision serve``) in its local mode: no enrolment, the exercises or program of the app's
+settings, and the session saved here (a report file, then the upload queue). The page's poses
+come from the browser (MediaPipe Tasks in the page; only landmarks reach this process) or from
+this process (the page sends camera JPEGs and the pose backend runs here, as
+:class:`~hepvision.app.session.BrowserSession`); either way the same
+:class:`~hepvision.live.session.LiveSession` analyses the set. Nothing leaves this machine:
+the page, its scripts and the frames stay on the loopback interface.
 """
 
 from hepvision.app.config import AppSettings

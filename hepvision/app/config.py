@@ -5,11 +5,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from hepvision.live.flow import ExercisePlan
 from hepvision.pose.base import PoseEstimator
 from hepvision.wire.prescription import Prescription
+
+#: Where the page's poses come from: the browser (landmarks over the socket) or this
+#: process (the page sends JPEG frames, the pose backend runs here).
+PoseSource = Literal["browser", "server"]
+#: The page's pose source unless ``--pose`` or the page's ``?pose=`` says otherwise.
+DEFAULT_POSE: PoseSource = "server"
 
 #: Called with each saved session record (e.g. to queue it for upload).
 OnSaved = Callable[[dict[str, Any]], None]
@@ -30,7 +36,8 @@ class AppSettings:
         exercise_ids: the exercises offered when there is no program (one id = preselected).
         sets, reps, rest_s: dosage overrides for a picked exercise (None: the template's
             own dosage); ``reps = 0`` makes a set open-ended (ended with "Next"/"Stop").
-        backend: pose backend name (see :mod:`hepvision.pose.factory`).
+        pose: where the page's poses come from by default (the page's ``?pose=`` overrides).
+        backend: pose backend name for ``pose = "server"`` (see :mod:`hepvision.pose.factory`).
         estimator_factory: builds the pose backend of one session (tests inject a fake);
             None means ``create_estimator(backend)``.
         on_saved: called with every saved record (the CLI queues it for upload).
@@ -47,6 +54,7 @@ class AppSettings:
     sets: int | None = None
     reps: int | None = None
     rest_s: float | None = None
+    pose: PoseSource = DEFAULT_POSE
     backend: str = "onnx"
     estimator_factory: Callable[[], PoseEstimator] | None = None
     on_saved: OnSaved | None = None

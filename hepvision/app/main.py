@@ -4,22 +4,21 @@ from __future__ import annotations
 
 import ipaddress
 import logging
-from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, Request, WebSocket, WebSocketDisconnect
-from fastapi.responses import FileResponse, PlainTextResponse, Response
+from fastapi import FastAPI, WebSocket, WebSocketDisconnect
+from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from hepvision import __version__
 from hepvision.app.config import AppSettings
 from hepvision.app.protocol import dumps
-from hepvision.app.session import BrowserSession, describe_plan, offered_plans
+from hepvision.app.local import LocalSession, describe_offer
+from hepvision.app.replies import Reply
 
 log = logging.getLogger(__name__)
 
-STATIC_DIR = Path(__file__).with_name("static")
 _LOCAL_NAMES = {"localhost", "127.0.0.1", "::1", "[::1]"}
 
 
@@ -87,40 +86,46 @@ def _host_name(host: str) -> str:
 
 
 def create_app(settings: AppSettings) -> FastAPI:
-    """The browser app for ``settings`` (nothing is built at import time)."""
+    """The app for ``settings`` (nothing is built at import time): the patient page of
+    :mod:`hepvision.phone` in its local mode, its files and model, the offered plans, and the
+    page's WebSocket (:mod:`hepvision.app.local`)."""
+    from hepvision.phone import routes as phone
+
     app = FastAPI(title="hepvision live", version=__version__, docs_url=None, redoc_url=None,
                   openapi_url=None)
     app.state.settings = settings
+    saved: dict[str, Reply] = {}
+    page = local_page(settings)
 
     @app.get("/", include_in_schema=False)
-    def index(request: Request) -> FileResponse:
-        host = request.headers.get("host", "127.0.0.1")
-        return FileResponse(STATIC_DIR / "index.html", headers={
-            "Content-Security-Policy": _csp(host), "Cache-Control": "no-store",
-            "Referrer-Policy": "no-referrer"})
+    @app.get("/phone/", include_in_schema=False)
+    def index() -> HTMLResponse:
+        return HTMLResponse(page, headers=phone.PAGE_HEADERS)
 
     @app.get("/favicon.ico", include_in_schema=False)
     def favicon() -> Response:
         return Response(status_code=204)
 
-    @app.get("/api/plans")
-    def plans() -> dict[str, Any]:
+    @app.get("/phone/api/program")
+    def program() -> dict[str, Any]:
         """What the page offers: the program (run as a whole) or exercises to pick from."""
-        return {"mode": "program" if settings.program else "pick",
-                "plans": [describe_plan(p) for p in offered_plans(settings)],
-                "version": __version__}
+        return describe_offer(settings)
 
-    @app.websocket("/ws")
+    app.add_api_route(f"/phone/model/{phone.TASK_MODEL}", phone.pose_model,
+                      include_in_schema=False)
+    app.add_api_route("/phone/api/demo/{exercise_id}", phone.demo, include_in_schema=False)
+
+    @app.websocket("/phone/ws")
     async def session_socket(websocket: WebSocket) -> None:
         await websocket.accept()
-        session = BrowserSession(settings)
+        session = LocalSession(settings, saved)
         try:
             while True:
                 message = await websocket.receive()
                 if message["type"] == "websocket.disconnect":
                     break
                 if message.get("bytes") is not None:
-                    replies = await session.on_frame(message["bytes"])
+                    replies = await session.on_bytes(message["bytes"])
                 else:
                     replies = await session.on_text(message.get("text") or "")
                 for reply in replies:
@@ -130,13 +135,18 @@ def create_app(settings: AppSettings) -> FastAPI:
         finally:
             await session.close()
 
-    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.mount("/phone/static", StaticFiles(directory=phone.STATIC_DIR), name="static")
     app.add_middleware(LocalOnly, allow_remote=settings.allow_remote)
     return app
 
 
-def _csp(host: str) -> str:
-    """Scripts, styles, images and the WebSocket only from this page's own origin."""
-    return ("default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob: "
-            f"mediastream:; connect-src 'self' ws://{host}; object-src 'none'; "
-            "base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+def local_page(settings: AppSettings) -> str:
+    """The patient page marked for its local mode (no enrolment; the default pose source)."""
+    from hepvision.phone.routes import STATIC_DIR
+
+    html = (STATIC_DIR / "index.html").read_text(encoding="utf-8")
+    marked = html.replace("<html lang=\"en\">",
+                          f'<html lang="en" data-mode="local" data-pose="{settings.pose}">', 1)
+    if marked == html:
+        raise RuntimeError("the patient page has no <html lang=\"en\"> tag to mark")
+    return marked

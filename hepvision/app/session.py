@@ -27,10 +27,15 @@ from hepvision.app.protocol import (
     ProtocolError,
     Simple,
     Start,
-    landmarks_json,
-    number,
     parse_control,
     parse_frame,
+)
+from hepvision.app.replies import (
+    Reply,
+    error,
+    result_reply,
+    session_reply,
+    summary_reply,
 )
 from hepvision.capture.frames import Frame
 from hepvision.errors import HepvisionError
@@ -40,23 +45,12 @@ from hepvision.live.prescribed import exercise_program
 from hepvision.live.session import LiveSession
 from hepvision.pose.base import PoseEstimator
 from hepvision.pose.factory import create_estimator
-from hepvision.pose.types import POSE_CONNECTIONS
-from hepvision.session.record import ExerciseRecord, SessionRecord
+from hepvision.session.record import SessionRecord
 from hepvision.session.report import write_json
 from hepvision.session.serialize import saved_session
-from hepvision.templates import (
-    AngleCounter,
-    DistanceCounter,
-    ExerciseTemplate,
-    MeasureCounter,
-    load_template,
-)
+from hepvision.templates import load_template
 
 log = logging.getLogger(__name__)
-
-NOBODY_IN_VIEW = "Nobody in view: step back until your whole body is in the picture"
-
-Reply = dict[str, Any]
 
 
 def offered_plans(settings: AppSettings) -> list[ExercisePlan]:
@@ -66,40 +60,6 @@ def offered_plans(settings: AppSettings) -> list[ExercisePlan]:
     return [_picked(settings, i)[0] for i in settings.exercise_ids]
 
 
-def describe_plan(plan: ExercisePlan) -> dict[str, Any]:
-    """What the page shows of a plan (and needs to draw its ROM bar)."""
-    t = plan.template
-    return {
-        "id": t.id,
-        "name": t.name,
-        "instructions": t.instructions,
-        "view": t.view,
-        "sets": plan.sets,
-        "reps": plan.reps,
-        "hold_s": plan.hold_s,
-        "rest_s": plan.rest_s,
-        "pain_stop_nrs": plan.pain_stop_nrs,
-        "signal": t.signal_name,
-        "unit": t.signal_unit,
-        "gauge": gauge(t),
-    }
-
-
-def gauge(template: ExerciseTemplate) -> dict[str, float | None] | None:
-    """The counted signal's rest level, the level a repetition must pass (``turn``) and the
-    target ROM (None when the template has none); None for a timed hold."""
-    c = template.counter
-    if isinstance(c, AngleCounter):
-        start, turn = c.start_deg, c.turn_deg
-    elif isinstance(c, DistanceCounter):
-        start, turn = c.start_ratio, c.turn_ratio
-    elif isinstance(c, MeasureCounter):
-        start, turn = c.start, c.turn
-    else:
-        return None
-    return {"start": start, "turn": turn, "target": template.target.rom}
-
-
 def _picked(settings: AppSettings, exercise_id: str) -> tuple[ExercisePlan, int | None]:
     """The plan of a picked exercise (the patient's prescribed overrides and dosage when the
     prescription has it; the dosage settings win) and the prescription version it follows."""
@@ -107,6 +67,30 @@ def _picked(settings: AppSettings, exercise_id: str) -> tuple[ExercisePlan, int 
                                date.today(), sets=settings.sets, reps=settings.reps,
                                rest_s=settings.rest_s)
     return program.plans[0], program.prescription_version
+
+
+def chosen_plans(settings: AppSettings, exercise: str | None
+                 ) -> tuple[tuple[ExercisePlan, ...], int | None]:
+    """The plans a session runs (the program, or the picked exercise: None picks the only
+    one offered) and the prescription version they follow.
+
+    Raises:
+        ProtocolError: no exercise picked among several, or one that is not offered.
+    """
+    if settings.program:
+        return tuple(settings.program), settings.prescription_version
+    ids = settings.exercise_ids
+    if exercise is None:
+        if len(ids) != 1:
+            raise ProtocolError("pick an exercise first")
+        exercise = ids[0]
+    if exercise not in ids:
+        raise ProtocolError(f"exercise {exercise!r} is not offered here")
+    try:
+        plan, version = _picked(settings, exercise)
+    except HepvisionError as exc:
+        raise ProtocolError(str(exc)) from exc
+    return (plan,), version
 
 
 class BrowserSession:
@@ -138,7 +122,7 @@ class BrowserSession:
         try:
             msg = parse_control(text)
             if isinstance(msg, Start):
-                return [await self._start(msg.exercise)]
+                return [await self.start(msg.exercise)]
             flow = self._require_live().flow
             if isinstance(msg, Pain):
                 flow.rate_pain(msg.value)
@@ -179,7 +163,7 @@ class BrowserSession:
             return [self._skipped(header, "frame older than the last one")]
         replies = [self._result(header, update, pose_ms)]
         if live.flow.done:
-            replies.extend(self._finish())
+            replies.extend(self.save())
         return replies
 
     async def close(self) -> None:
@@ -190,7 +174,7 @@ class BrowserSession:
                 flow.stop("page closed")
                 flow.skip_pain()
                 if flow.finished or flow.pain_before is not None:
-                    self._finish()
+                    self.save()
         finally:
             # Queued behind any frame still in work, on the backend's own thread; not
             # awaited, so a cancelled handler still releases the backend.
@@ -199,10 +183,16 @@ class BrowserSession:
             self._worker.shutdown(wait=False)
 
     # -- steps -------------------------------------------------------------------------------
-    async def _start(self, exercise: str | None) -> Reply:
+    async def start(self, exercise: str | None) -> Reply:
+        """Start the session on ``exercise`` (None: the program, or the one offered exercise):
+        load the pose backend; returns the ``session`` reply.
+
+        Raises:
+            ProtocolError: started already, an exercise not offered, no backend.
+        """
         if self.live is not None:
             raise ProtocolError("this session has already started")
-        plans, version = self._plans(exercise)
+        plans, version = chosen_plans(self.settings, exercise)
         loop = asyncio.get_running_loop()
         try:
             estimator = await loop.run_in_executor(self._worker, self._make_estimator)
@@ -213,26 +203,7 @@ class BrowserSession:
         self.live = LiveSession(flow, estimator, prescription_version=version)
         log.info("browser session %s started: %s", flow.session_id,
                  ", ".join(p.template.id for p in plans))
-        return {"type": "session", "session_id": str(flow.session_id),
-                "plans": [describe_plan(p) for p in plans],
-                "connections": [list(c) for c in POSE_CONNECTIONS],
-                "status": flow.status()}
-
-    def _plans(self, exercise: str | None) -> tuple[tuple[ExercisePlan, ...], int | None]:
-        if self.settings.program:
-            return tuple(self.settings.program), self.settings.prescription_version
-        ids = self.settings.exercise_ids
-        if exercise is None:
-            if len(ids) != 1:
-                raise ProtocolError("pick an exercise first")
-            exercise = ids[0]
-        if exercise not in ids:
-            raise ProtocolError(f"exercise {exercise!r} is not offered here")
-        try:
-            plan, version = _picked(self.settings, exercise)
-        except HepvisionError as exc:
-            raise ProtocolError(str(exc)) from exc
-        return (plan,), version
+        return session_reply(str(flow.session_id), plans, flow.status(), -1)
 
     def _make_estimator(self) -> PoseEstimator:
         factory = self.settings.estimator_factory
@@ -271,7 +242,7 @@ class BrowserSession:
         flow = self._require_live().flow
         replies: list[Reply] = [{"type": "status", "status": flow.status()}]
         if flow.done:
-            replies.extend(self._finish())
+            replies.extend(self.save())
         return replies
 
     def _skipped(self, header: FrameHeader, reason: str) -> Reply:
@@ -281,30 +252,13 @@ class BrowserSession:
 
     def _result(self, header: FrameHeader, update: LiveUpdate, pose_ms: float) -> Reply:
         flow = self._require_live().flow
-        fb = update.feedback
-        detected = update.pose.detected
-        setup = fb.setup_message
-        if setup is None and not detected:
-            setup = NOBODY_IN_VIEW
-        return {
-            "type": "result",
-            "seq": header.seq,
-            "t_ms": header.t_ms,
-            "landmarks": landmarks_json(update.pose.landmarks, detected),
-            "reps": fb.reps + fb.pending,
-            "signal_value": number(fb.signal_value, 1),
-            "signal_unit": fb.signal_unit,
-            "state": fb.state,
-            "view": fb.view,
-            "setup_message": setup,
-            "cue": fb.cue,
-            "hold_s": number(fb.hold_s, 1),
-            "status": flow.status(),
-            "latency_ms": round(update.latency_ms, 1),
-            "pose_ms": round(pose_ms, 1),
-        }
+        return result_reply(header.seq, header.t_ms, update.pose, update.feedback,
+                            flow.status(), latency_ms=round(update.latency_ms, 1),
+                            pose_ms=round(pose_ms, 1))
 
-    def _finish(self) -> list[Reply]:
+    def save(self) -> list[Reply]:
+        """Save the record once (the flow is done, or the page went away); returns the
+        ``summary`` reply, or an ``error`` when it could not be written."""
         if self.saved_path is not None or self.save_error is not None:
             return []
         try:
@@ -318,52 +272,35 @@ class BrowserSession:
     def _save(self) -> None:
         live = self._require_live()
         self.session_record = live.finish("page closed")
-        record = saved_session(self.session_record)
-        path = self.settings.out_dir / f"{record['session_id']}.json"
-        self.saved_path = write_json(path, record)
-        self.record = record
-        log.info("session saved to %s (%d reps)", path, record["reps"])
-        if self.settings.on_saved is not None:
-            try:
-                self.settings.on_saved(record)
-            except (HepvisionError, OSError) as exc:
-                log.warning("session saved but not queued for upload: %s", exc)
+        self.saved_path, self.record = save_session(self.settings, self.session_record)
 
     def summary(self) -> Reply:
         """The end-of-session summary: reps per set, ROM per repetition, best ROM."""
-        rec, saved = self.session_record, self.record
-        assert rec is not None and saved is not None and self.flow is not None
-        return {"type": "summary", "saved_to": str(self.saved_path),
-                "session_id": str(rec.session_id), "total_reps": rec.total_reps,
-                "pain_before": rec.pain_before, "pain_after": rec.pain_after,
-                "stopped_early": rec.stopped_early, "stop_reason": rec.stop_reason,
-                "duration_s": saved["duration_s"],
-                "exercises": [exercise_summary(e) for e in rec.exercises],
-                "processed_fps": saved["processed_fps"],
-                "dropped_frames": saved["dropped_frames"],
-                "latency_ms_median": saved["latency_ms_median"],
-                "latency_ms_p95": saved["latency_ms_p95"], "status": self.flow.status()}
+        assert self.session_record is not None and self.record is not None
+        assert self.flow is not None and self.saved_path is not None
+        return local_summary(self.session_record, self.record, self.saved_path,
+                             self.flow.status())
 
 
-def exercise_summary(exercise: ExerciseRecord) -> dict[str, Any]:
-    rows: list[dict[str, Any]] = []
-    ranges: list[float] = []
-    peaks: list[float] = []
-    for s in exercise.sets:
-        reps = s.analysis.rep_details
-        rom = [number(r.rom_range_deg, 1) for r in reps]
-        peak = [number(r.rom_peak_deg, 1) for r in reps]
-        ranges += [v for v in rom if v is not None]
-        peaks += [v for v in peak if v is not None]
-        rows.append({"set": s.set_index + 1, "reps": s.analysis.reps,
-                     "partial_reps": s.analysis.partial_reps, "ended_by": s.ended_by.value,
-                     "rom": rom, "peak": peak})
-    template = exercise.template
-    return {"id": template.id, "name": template.name, "signal": template.signal_name,
-            "unit": exercise.sets[0].analysis.signal_unit, "sets": rows,
-            "best_rom": max(ranges) if ranges else None,
-            "best_peak": max(peaks, key=abs) if peaks else None}
+def save_session(settings: AppSettings, record: SessionRecord) -> tuple[Path, dict[str, Any]]:
+    """Write ``record`` as ``<session_id>.json`` in the app's folder and hand it to
+    ``on_saved`` (the upload queue); returns the path and the saved dict."""
+    saved = saved_session(record)
+    path = write_json(settings.out_dir / f"{saved['session_id']}.json", saved)
+    log.info("session saved to %s (%d reps)", path, saved["reps"])
+    if settings.on_saved is not None:
+        try:
+            settings.on_saved(saved)
+        except (HepvisionError, OSError) as exc:
+            log.warning("session saved but not queued for upload: %s", exc)
+    return path, saved
 
 
-def error(message: str, **extra: Any) -> Reply:
-    return {"type": "error", "message": message, **extra}
+def local_summary(record: SessionRecord, saved: dict[str, Any], path: Path,
+                  status: dict[str, Any]) -> Reply:
+    """The ``summary`` of a session saved on this machine: where, and the run's timings."""
+    return summary_reply(record, status, saved_to=str(path),
+                         duration_s=saved["duration_s"], processed_fps=saved["processed_fps"],
+                         dropped_frames=saved["dropped_frames"],
+                         latency_ms_median=saved["latency_ms_median"],
+                         latency_ms_p95=saved["latency_ms_p95"])

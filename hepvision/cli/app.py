@@ -23,6 +23,9 @@ log = logging.getLogger(__name__)
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
+#: Measured on a 2-core laptop-class machine (benchmarks/README.md, "Live engine"); kept
+#: equal to ``hepvision.app.config.DEFAULT_POSE`` (which imports too much for the parser).
+DEFAULT_POSE = "server"
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -32,7 +35,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         description="Serve the live session as a web page on this computer and open it in "
         "Chromium or Firefox: pick the exercise, rate pain before, do the sets (the page "
         "opens the camera; count, range of motion and cues are drawn on it), rate pain after "
-        "and read the summary. The session record is saved locally and queued for upload "
+        "and read the summary. The page is the one phones get from `hepvision serve`; "
+        "the pose runs in the page (--pose browser) or here on camera JPEGs the page sends "
+        "(--pose server). The session record is saved locally and queued for upload "
         "like `hepvision live`. Camera frames go only to this program: the page is served "
         "on the loopback interface (127.0.0.1) and refuses other machines and other web "
         "sites. Binding to another address needs an explicit --host, and browsers only "
@@ -51,8 +56,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     what.add_argument("--program", type=Path, metavar="program.toml",
                       help="local program file (exercises with sets, reps, rest); the "
                       "session runs the whole program")
+    p.add_argument("--pose", choices=("browser", "server"), default=DEFAULT_POSE,
+                   help="where the page's poses come from: 'browser' runs MediaPipe in the "
+                   "page and sends only landmarks to this program, 'server' sends camera "
+                   f"JPEGs to this program, which runs --backend (default {DEFAULT_POSE}; "
+                   "the page's ?pose= overrides it)")
     p.add_argument("--backend", choices=MODEL_BACKENDS, default="onnx",
-                   help="pose backend (default onnx)")
+                   help="pose backend of --pose server (default onnx)")
     p.add_argument("--model", choices=MODEL_CHOICES, default="auto",
                    help=MODEL_HELP)
     p.add_argument("--sets", type=int, metavar="N", help="sets (default: the template's)")
@@ -89,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
                            prescription_version=offer.prescription_version,
                            prescription=offer.prescription, exercise_ids=offer.exercise_ids,
                            sets=args.sets, reps=args.reps, rest_s=args.rest,
-                           backend=args.backend, on_saved=_enqueue, allow_remote=remote,
+                           pose=args.pose, backend=args.backend, on_saved=_enqueue, allow_remote=remote,
                            estimator_factory=partial(create_estimator, args.backend,
                                                      model=args.model))
     app = create_app(settings)

@@ -17,18 +17,17 @@ import dataclasses
 import logging
 import time
 import uuid
-from typing import Any, Self
+from typing import Self
 
 from hepvision.analysis import FrameFeedback
-from hepvision.app.protocol import landmarks_json, number
-from hepvision.app.session import NOBODY_IN_VIEW, describe_plan
+from hepvision.app.replies import Reply, result_reply, session_reply
 from hepvision.capture.frames import Frame
 from hepvision.live.engine import LiveStats
 from hepvision.live.flow import ExercisePlan, SessionFlow
 from hepvision.live.session import LiveSession
 from hepvision.phone.wire import LandmarkFrame, Pain, Simple
 from hepvision.pose.models import verified_model_path
-from hepvision.pose.types import POSE_CONNECTIONS, BackendInfo, PoseResult
+from hepvision.pose.types import BackendInfo, PoseResult
 from hepvision.session.record import RunTimings, SessionRecord
 
 log = logging.getLogger(__name__)
@@ -36,8 +35,6 @@ log = logging.getLogger(__name__)
 TASK_MODEL = "pose_landmarker_full.task"
 #: The backend name in the records of phone sessions.
 BACKEND_NAME = "mediapipe-web"
-
-Reply = dict[str, Any]
 
 
 class BrowserPose:
@@ -70,11 +67,12 @@ class PhoneSession:
     """One patient's session on the phone (it survives reconnections).
 
     Args:
-        patient_id: the enrolled device's patient.
+        patient_id: the enrolled device's patient (None: ``hepvision app``'s page, on the
+            patient's own machine).
         plans: today's plans; ``prescription_version``: the prescription they follow.
     """
 
-    def __init__(self, patient_id: int, plans: tuple[ExercisePlan, ...],
+    def __init__(self, patient_id: int | None, plans: tuple[ExercisePlan, ...],
                  prescription_version: int | None) -> None:
         self.patient_id = patient_id
         self.live = LiveSession(SessionFlow(plans), BrowserPose(),
@@ -98,9 +96,7 @@ class PhoneSession:
     def opening(self) -> Reply:
         """The ``session`` reply to a hello: plans, skeleton, status, last applied seq."""
         flow = self.live.flow
-        return {"type": "session", "session_id": str(self.session_id),
-                "received": self.received, "plans": [describe_plan(p) for p in flow.plans],
-                "connections": [list(c) for c in POSE_CONNECTIONS], "status": flow.status()}
+        return session_reply(str(self.session_id), flow.plans, flow.status(), self.received)
 
     def is_new(self, seq: int) -> bool:
         """Whether message ``seq`` was not applied yet (a replayed one is answered, not
@@ -133,15 +129,7 @@ class PhoneSession:
         """Apply one control message (call only when :meth:`is_new`)."""
         self.received = msg.seq
         flow = self.live.flow
-        if isinstance(msg, Pain):
-            flow.rate_pain(msg.value)
-        elif msg.type == "skip_pain":
-            flow.skip_pain()
-        elif msg.type == "next":
-            flow.next()
-        elif msg.type == "stop":
-            flow.stop()
-        flow.tick()
+        apply_control(flow, msg)
         return {"type": "status", "seq": msg.seq, "status": flow.status()}
 
     def finish(self, reason: str) -> SessionRecord:
@@ -158,12 +146,18 @@ class PhoneSession:
                 "status": self.live.flow.status()}
 
     def _result(self, msg: LandmarkFrame, pose: PoseResult, fb: FrameFeedback) -> Reply:
-        setup = fb.setup_message
-        if setup is None and not pose.detected:
-            setup = NOBODY_IN_VIEW
-        return {"type": "result", "seq": msg.seq, "t_ms": msg.t_ms,
-                "landmarks": landmarks_json(pose.landmarks, pose.detected),
-                "reps": fb.reps + fb.pending, "signal_value": number(fb.signal_value, 1),
-                "signal_unit": fb.signal_unit, "state": fb.state, "view": fb.view,
-                "setup_message": setup, "cue": fb.cue, "hold_s": number(fb.hold_s, 1),
-                "status": self.live.flow.status()}
+        return result_reply(msg.seq, msg.t_ms, pose, fb, self.live.flow.status())
+
+
+def apply_control(flow: SessionFlow, msg: Pain | Simple) -> None:
+    """The patient's answer or button (``pain``, ``skip_pain``, ``next``, ``stop``, ``tick``)
+    applied to ``flow``; every message advances its clock."""
+    if isinstance(msg, Pain):
+        flow.rate_pain(msg.value)
+    elif msg.type == "skip_pain":
+        flow.skip_pain()
+    elif msg.type == "next":
+        flow.next()
+    elif msg.type == "stop":
+        flow.stop()
+    flow.tick()

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from hepvision.app.session import describe_plan, exercise_summary
+from hepvision.app.replies import describe_plan, summary_reply
 from hepvision.errors import HepvisionError
 from hepvision.live.prescribed import prescribed_program
 from hepvision.live.program import Program
@@ -30,7 +30,6 @@ from hepvision.server.data import sessions as stored_sessions
 from hepvision.server.errors import AuthError, NotFoundError
 from hepvision.server.models import Patient
 from hepvision.session.serialize import upload_record
-from hepvision.templates import ExerciseTemplate
 from hepvision.wire.prescription import Prescription
 
 log = logging.getLogger(__name__)
@@ -86,21 +85,7 @@ def today_program(db: Session, patient: Patient) -> Program:
 def describe_program(program: Program) -> dict[str, Any]:
     """What the page shows before a session: each plan with its camera set-up."""
     return {"version": program.prescription_version,
-            "plans": [{**describe_plan(p), "camera": camera_setup(p.template)}
-                      for p in program.plans]}
-
-
-def camera_setup(template: ExerciseTemplate) -> dict[str, str]:
-    """The template's camera requirements, as the set-up guidance shows them."""
-    cam = template.camera
-    framing = {"full_body": "your whole body, head to feet", "upper_body":
-               "your head, arms and hips", "lower_body": "your hips, legs and feet"}
-    view = {"front": "Face the camera.", "side": "Turn sideways to the camera.",
-            "any": "Face the camera or stand sideways."}
-    return {"view": template.view.value, "distance": cam.distance.value,
-            "text": f"{view.get(template.view.value, '')} Put the phone so that it sees "
-                    f"{framing.get(cam.distance.value, 'you')}"
-                    f"{', ' + cam.distance_hint if cam.distance_hint else ''}.".strip()}
+            "plans": [describe_plan(p) for p in program.plans]}
 
 
 class PhoneHub:
@@ -153,12 +138,7 @@ class PhoneHub:
             self.sessions.pop(session.session_id, None)
             log.info("phone session %s stored (%s, %d reps)", record.session_id,
                      "new" if created else "already there", record.total_reps)
-        summary = {"type": "summary", "session_id": str(record.session_id),
-                "total_reps": record.total_reps, "pain_before": record.pain_before,
-                "pain_after": record.pain_after, "stopped_early": record.stopped_early,
-                "stop_reason": record.stop_reason,
-                "exercises": [exercise_summary(e) for e in record.exercises],
-                "status": session.live.flow.status()}
+        summary = summary_reply(record, session.live.flow.status())
         self.stored[record.session_id] = {"patient_id": session.patient_id, "session": session}
         while len(self.stored) > STORED_KEPT:
             self.stored.pop(next(iter(self.stored)))

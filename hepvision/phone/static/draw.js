@@ -1,4 +1,4 @@
-// Drawing: the skeleton over the camera image, and the animated demonstrations.
+// Drawing: the skeleton over the camera image, the animated demonstrations and the ROM bar.
 
 export const SKELETON_COLOR = 'rgb(80, 200, 80)';
 const MIN_VISIBILITY = 0.5;
@@ -70,6 +70,10 @@ export function playDemo(canvas, demo) {
   let i = 0;
   const tick = () => {
     if (!canvas.isConnected) return;
+    if (canvas.offsetParent === null) {  // hidden (a set is running): draw nothing
+      setTimeout(tick, 500);
+      return;
+    }
     fitCanvas(canvas, canvas);
     const cw = canvas.width;
     const ch = canvas.height;
@@ -86,4 +90,50 @@ export function playDemo(canvas, demo) {
     setTimeout(tick, 1000 / demo.fps);
   };
   tick();
+}
+
+/**
+ * The counted signal as a bar from its rest level (left) towards the target (right):
+ * a white mark where a repetition starts to count, a green mark at the target ROM
+ * (a plan's ``gauge``: {start, turn, target}; none for a timed hold).
+ */
+export class RomBar {
+  constructor(els) {
+    this.els = els;  // {name, value, bar, fill, turn, goal}
+    this.gauge = null;
+    this.unit = 'deg';
+  }
+
+  setPlan(plan) {
+    this.gauge = plan.gauge;
+    this.unit = plan.unit;
+    this.els.name.textContent = plan.signal.replaceAll('_', ' ');
+    this.els.bar.hidden = !this.gauge;
+    const g = this.gauge;
+    const show = (el, frac) => {
+      el.hidden = frac === null;
+      if (frac !== null) el.style.left = `${(100 * frac).toFixed(1)}%`;
+    };
+    show(this.els.turn, g ? this.fraction(g.turn) : null);
+    show(this.els.goal, g && g.target !== null ? this.fraction(g.target) : null);
+    this.update(null);
+  }
+
+  /** 0 at rest, 1 at the end of the bar (the target, or 1.5 x the turn's distance). */
+  fraction(value) {
+    const g = this.gauge;
+    if (!g || value === null) return null;
+    const end = g.target ?? g.start + 1.5 * (g.turn - g.start);
+    const span = end - g.start;
+    if (span === 0) return null;
+    return Math.min(1, Math.max(0, (value - g.start) / span) / 1.1);
+  }
+
+  update(value) {
+    const frac = this.fraction(value);
+    this.els.fill.style.width = `${frac === null ? 0 : (100 * frac).toFixed(1)}%`;
+    const unit = this.unit === 'deg' ? '°' : (this.unit === 's' ? ' s' : '');
+    const digits = this.unit === 'ratio' ? 2 : 0;
+    this.els.value.textContent = value === null ? '-' : `${value.toFixed(digits)}${unit}`;
+  }
 }

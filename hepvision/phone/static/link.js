@@ -3,7 +3,8 @@
 // after a reconnection. The server applies each number once, in order (hepvision.phone.wire).
 // A connection is given up (and opened again) when the browser goes offline, or when the
 // server has not answered for STALL_MS although messages are waiting: a phone that loses its
-// network often keeps a dead socket open for minutes.
+// network often keeps a dead socket open for minutes. On `hepvision app` (the patient's own
+// machine, over loopback) the outbox stays in memory: ``durable: false``.
 
 const DB_NAME = 'hepvision-phone';
 const STORE = 'outbox';
@@ -20,8 +21,13 @@ function openDb() {
 }
 
 export class Link {
-  constructor(token, onMessage, onOnline) {
-    this.token = token;
+  /**
+   * ``hello``: what the first message of each connection says besides its type and the
+   * session to resume ({token} on the therapist's server, {pose, exercise} on the app).
+   */
+  constructor(hello, onMessage, onOnline, { durable = true } = {}) {
+    this.hello = hello;
+    this.durable = durable;
     this.onMessage = onMessage;
     this.onOnline = onOnline;  // (bool) => void
     this.sessionId = null;
@@ -61,7 +67,8 @@ export class Link {
   }
 
   async open() {
-    this.db = await openDb().catch(() => null);  // no IndexedDB (private mode): memory only
+    // no IndexedDB (private mode): memory only
+    this.db = this.durable ? await openDb().catch(() => null) : null;
     if (this.db) await this._clearDb();
     await this._connect();
   }
@@ -132,7 +139,7 @@ export class Link {
       this.connections += 1;
       let opened = false;
       ws.addEventListener('open', () => {
-        ws.send(JSON.stringify({ type: 'hello', token: this.token, session_id: this.sessionId }));
+        ws.send(JSON.stringify({ type: 'hello', ...this.hello, session_id: this.sessionId }));
       });
       ws.addEventListener('message', (ev) => {
         if (this.ws !== ws) return;  // a connection given up

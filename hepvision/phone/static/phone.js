@@ -2,15 +2,23 @@
 // demonstrations -> pain before -> sets (pose here, analysis on the server) -> pain after ->
 // summary. The session flow and every count, cue and set-up message come from the server
 // (hepvision.live.flow.SessionFlow and the template's rules); this page poses, shows, speaks.
+// Served by `hepvision app` (<html data-mode="local">) the same page runs on the patient's own
+// machine: no enrolment, the app's exercises (one picked, or its program), and the pose either
+// here (?pose=browser) or in the app on JPEG frames (?pose=server, jpeg.js); data-pose is the
+// app's default.
 
 import { createPoser, packFrame } from './pose.js';
 import { Link } from './link.js';
-import { clearCanvas, drawSkeleton, fitCanvas, playDemo, triples } from './draw.js';
+import { RomBar, clearCanvas, drawSkeleton, fitCanvas, triples } from './draw.js';
+import { jpegPoser, packJpeg } from './jpeg.js';
+import { renderPlans, renderSummary } from './views.js';
 
 const $ = (id) => document.getElementById(id);
 const SECTIONS = ['enrol', 'program', 'pain', 'live', 'summary'];
 const TOKEN_KEY = 'hepvision.device';
 const params = new URLSearchParams(location.search);
+const LOCAL = document.documentElement.dataset.mode === 'local';
+const POSE = LOCAL ? (params.get('pose') || document.documentElement.dataset.pose) : 'browser';
 
 const page = {
   device: JSON.parse(localStorage.getItem(TOKEN_KEY) || 'null'),  // {token, patient_id}
@@ -19,7 +27,13 @@ const page = {
   facing: 'user', cameraOpen: false, restTimer: null,
   results: 0, firstResultMs: null, lastResultMs: null, lastResult: null,
   latencies: [], summary: null, online: true, lastSpoken: '', lastSpokenMs: 0, lastReps: 0,
+  chosen: null,
 };
+
+const romBar = new RomBar({
+  name: $('rom-name'), value: $('rom-value'), bar: $('rom-bar'), fill: $('rom-fill'),
+  turn: $('rom-turn'), goal: $('rom-goal'),
+});
 
 function show(section) {
   for (const s of SECTIONS) $(s).hidden = s !== section;
@@ -60,9 +74,10 @@ function codeFromUrl() {
 
 // ---- program ------------------------------------------------------------------------------
 async function loadProgram() {
-  const res = await fetch('/phone/api/program', { headers: { Authorization: `Bearer ${page.device.token}` } });
+  const headers = LOCAL ? {} : { Authorization: `Bearer ${page.device.token}` };
+  const res = await fetch('/phone/api/program', { headers });
   const body = await res.json().catch(() => ({}));
-  if (res.status === 401) {
+  if (res.status === 401 && !LOCAL) {
     localStorage.removeItem(TOKEN_KEY);
     page.device = null;
     show('enrol');
@@ -71,27 +86,18 @@ async function loadProgram() {
   if (!res.ok) throw new Error(body.detail || `cannot load today's program (${res.status})`);
   page.program = body;
   page.plans = body.plans;
-  const list = $('plans');
-  list.replaceChildren();
-  for (const plan of body.plans) {
-    const li = document.createElement('li');
-    li.dataset.exercise = plan.id;
-    const name = document.createElement('strong');
-    name.textContent = plan.name;
-    const dose = document.createElement('div');
-    dose.className = 'dose';
-    dose.textContent = `${plan.sets} x ${plan.reps}` + (plan.hold_s ? `, hold ${plan.hold_s} s` : '');
-    const how = document.createElement('div');
-    how.className = 'how';
-    how.textContent = `${plan.instructions} ${plan.camera.text}`;
-    const canvas = document.createElement('canvas');
-    canvas.className = 'demo';
-    li.append(name, dose, how, canvas);
-    list.append(li);
-    fetch(`/phone/api/demo/${plan.id}`).then((r) => (r.ok ? r.json() : null))
-      .then((demo) => { if (demo) playDemo(canvas, demo); else canvas.remove(); });
-  }
+  const pick = LOCAL && body.mode === 'pick';
+  if (pick && body.plans.length === 1) page.chosen = body.plans[0].id;
+  $('program-title').textContent = pick && body.plans.length > 1 ? "Today's exercise: pick one" : "Today's exercises";
+  renderPlans($('plans'), body.plans, pick ? (id) => { page.chosen = id; canStart(); } : null);
   show('program');
+  canStart();
+}
+
+/** Start is offered once the pose is ready and, where the patient picks, an exercise is. */
+function canStart() {
+  const picking = LOCAL && page.program?.mode === 'pick';
+  $('start').disabled = !page.poser || !page.program || (picking && !page.chosen);
 }
 
 async function loadModel() {
@@ -101,14 +107,16 @@ async function loadModel() {
   page.delegate = workers ? `${delegate}x${workers}` : delegate;
   $('model-state').textContent = `Pose model ready (${delegate === 'GPU' ? 'graphics chip' : 'processor'}, ` +
     `${((performance.now() - t0) / 1000).toFixed(1)} s).`;
-  $('start').disabled = false;
+  canStart();
 }
 
 // ---- the session --------------------------------------------------------------------------
 async function start() {
   $('start').disabled = true;
   showError('');
-  page.link = new Link(page.device.token, onMessage, setOnline);
+  page.link = LOCAL
+    ? new Link({ pose: POSE, exercise: page.chosen }, onMessage, setOnline, { durable: false })
+    : new Link({ token: page.device.token }, onMessage, setOnline);
   try {
     await page.link.open();
   } catch (err) {
@@ -129,15 +137,18 @@ function onMessage(msg) {
       if (msg.summary) showSummary(msg.summary);
       else applyStatus(msg.status);
       break;
-    case 'result': onResult(msg); break;
-    case 'skipped':
+    case 'result': page.loop?.answered?.(msg.seq); onResult(msg); break;
+    case 'skipped': page.loop?.answered?.(msg.seq); applyStatus(msg.status); break;
     case 'status': applyStatus(msg.status); break;
     case 'summary': showSummary(msg); break;
     case 'refused':
       showError(msg.message);
       page.link.close();
       break;
-    case 'error': showError(msg.message); break;
+    case 'error':
+      if (msg.seq !== undefined) page.loop?.answered?.(msg.seq);
+      showError(msg.message);
+      break;
     default: break;
   }
 }
@@ -150,7 +161,7 @@ function applyStatus(status) {
   $('message').textContent = status.message;
   const plan = page.plans[status.exercise_index];
   if (plan && (!prev || prev.exercise_index !== status.exercise_index)) {
-    $('rom-name').textContent = plan.signal.replaceAll('_', ' ');
+    romBar.setPlan(plan);
     showLine($('setup'), plan.camera.text);
   }
   if (status.state === 'pain_before' || status.state === 'pain_after') {
@@ -224,6 +235,10 @@ async function flipCamera() {
 function onPose(p) {
   const link = page.link;
   const seq = link.nextSeq();
+  if (p.jpeg) {  // the app poses it (jpeg.js); the skeleton comes with the result
+    link.send(seq, packJpeg({ seq, dropped: page.loop.dropped, ...p }));
+    return seq;
+  }
   link.send(seq, packFrame({ seq, dropped: page.loop.dropped, ...p }));
   const overlay = $('overlay');
   fitCanvas(overlay, $('video'));
@@ -238,8 +253,12 @@ function onResult(msg) {
   page.firstResultMs ??= now;
   page.lastResultMs = now;
   page.lastResult = msg;
-  const unit = msg.signal_unit === 'deg' ? '°' : '';
-  $('rom-value').textContent = msg.signal_value === null ? '-' : `${msg.signal_value.toFixed(0)}${unit}`;
+  romBar.update(msg.signal_value);
+  if (POSE === 'server') {
+    const overlay = $('overlay');
+    fitCanvas(overlay, $('video'));
+    drawSkeleton(overlay, msg.status.state === 'active' ? msg.landmarks : null, page.connections);
+  }
   showLine($('setup'), msg.setup_message);
   showLine($('cue'), msg.setup_message ? null : msg.cue);
   applyStatus(msg.status);
@@ -289,16 +308,9 @@ function showSummary(msg) {
   if (page.restTimer) clearInterval(page.restTimer);
   page.link?.close();
   document.body.dataset.state = 'summary';
-  const pain = (v) => (v === null ? '-' : `${v}/10`);
-  $('summary-head').textContent = `${msg.total_reps} repetitions. Pain before ${pain(msg.pain_before)}, after ${pain(msg.pain_after)}.`;
-  const body = $('summary-body');
-  body.replaceChildren();
-  for (const ex of msg.exercises) {
-    const p = document.createElement('p');
-    const rom = ex.best_rom === null ? '' : `, best ${ex.best_rom.toFixed(0)}${ex.unit === 'deg' ? '°' : ''}`;
-    p.textContent = `${ex.name}: ${ex.sets.map((s) => s.reps).join(' + ')} reps${rom}`;
-    body.append(p);
-  }
+  renderSummary($('summary-head'), $('summary-body'), msg);
+  $('summary-where').textContent = msg.saved_to
+    ? `Saved on this computer (${msg.saved_to}).` : 'Your therapist can see this session now.';
   show('summary');
   speak(`Well done. ${msg.total_reps} repetitions.`, true);
 }
@@ -339,9 +351,19 @@ async function init() {
     connections: () => page.link?.connections ?? 0,
     outboxStored: () => page.link?.stored() ?? Promise.resolve(0),
   };
-  loadModel().catch((err) => showError(`Cannot load the pose model: ${err.message}`));
-  const code = codeFromUrl();
+  if (POSE === 'server') {
+    page.poser = jpegPoser();
+    page.delegate = 'app';
+    $('model-state').textContent = 'The pose runs in the app on this computer.';
+  } else {
+    loadModel().catch((err) => showError(`Cannot load the pose model: ${err.message}`));
+  }
+  const code = LOCAL ? null : codeFromUrl();
   try {
+    if (LOCAL) {
+      await loadProgram();
+      return;
+    }
     if (code) {
       history.replaceState(null, '', location.pathname + location.search);  // the code works once
       await enrol(code);
