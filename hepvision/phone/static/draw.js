@@ -131,9 +131,11 @@ export class RomBar {
 
   update(value) {
     const frac = this.fraction(value);
-    this.els.fill.style.width = `${frac === null ? 0 : (100 * frac).toFixed(1)}%`;
+    const width = `${frac === null ? 0 : (100 * frac).toFixed(1)}%`;
+    if (this.els.fill.style.width !== width) this.els.fill.style.width = width;
     const unit = this.unit === 'deg' ? '°' : (this.unit === 's' ? ' s' : '');
     const digits = this.unit === 'ratio' ? 2 : 0;
-    this.els.value.textContent = value === null ? '-' : `${value.toFixed(digits)}${unit}`;
+    const text = value === null ? '-' : `${value.toFixed(digits)}${unit}`;
+    if (this.els.value.textContent !== text) this.els.value.textContent = text;
   }
 }

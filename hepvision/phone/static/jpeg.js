@@ -44,6 +44,7 @@ export class JpegPump {
     this.firstFrameMs = null;
     this.lastFrameMs = null;
     this._lastPresented = null;
+    this.onVideoFrame = null;  // as PoseLoop's: called on each shown camera frame
   }
 
   get active() { return this._active; }
@@ -62,7 +63,10 @@ export class JpegPump {
       const poll = (now) => {
         if (!this.running) return;
         const total = this.video.getVideoPlaybackQuality?.().totalVideoFrames ?? null;
-        if (total === null || total !== last) this._frame(now, total);
+        if (total === null || total !== last) {
+          if (this.onVideoFrame) this.onVideoFrame();
+          this._frame(now, total);
+        }
         last = total;
         requestAnimationFrame(poll);
       };
@@ -71,6 +75,7 @@ export class JpegPump {
     }
     const onFrame = (now, meta) => {
       if (!this.running) return;
+      if (this.onVideoFrame) this.onVideoFrame();
       this._frame(meta.captureTime ?? now, meta.presentedFrames);
       this.video.requestVideoFrameCallback(onFrame);
     };

@@ -21,6 +21,7 @@ const LOCAL = document.documentElement.dataset.mode === 'local';
 const POSE = LOCAL ? (params.get('pose') || document.documentElement.dataset.pose) : 'browser';
 
 const page = {
+  skeleton: null, skeletonDue: false, statsShownMs: -Infinity,
   device: JSON.parse(localStorage.getItem(TOKEN_KEY) || 'null'),  // {token, patient_id}
   program: null, plans: [], connections: [], status: null,
   poser: null, delegate: null, loop: null, link: null,
@@ -157,8 +158,8 @@ function applyStatus(status) {
   const prev = page.status;
   page.status = status;
   document.body.dataset.state = status.state;
-  $('where').textContent = `${status.exercise_name} · set ${status.set}/${status.sets}`;
-  $('message').textContent = status.message;
+  setText($('where'), `${status.exercise_name} · set ${status.set}/${status.sets}`);
+  setText($('message'), status.message);
   const plan = page.plans[status.exercise_index];
   if (plan && (!prev || prev.exercise_index !== status.exercise_index)) {
     romBar.setPlan(plan);
@@ -178,9 +179,9 @@ function applyStatus(status) {
 
 async function enterLive(status) {
   const active = status.state === 'active';
-  if (!page.results || !active) $('count').textContent = String(active ? status.reps : 0);
-  $('target').textContent = status.target_reps ? `/${status.target_reps}` : '';
-  $('next').textContent = active ? 'End set' : 'Skip rest';
+  if (!page.results || !active) setText($('count'), String(active ? status.reps : 0));
+  setText($('target'), status.target_reps ? `/${status.target_reps}` : '');
+  setText($('next'), active ? 'End set' : 'Skip rest');
   $('rest').hidden = active;
   if (!active) {
     $('rest').textContent = `Rest ${Math.ceil(status.rest_remaining_s)} s`;
@@ -210,6 +211,7 @@ async function openCamera() {
   }
   if (!page.loop) {
     page.loop = page.poser.loop(video, onPose);
+    page.loop.onVideoFrame = drawOverlay;
     page.loop.start();
   }
 }
@@ -223,7 +225,10 @@ function closeCamera() {
 
 function setPosing(on) {
   if (page.loop) page.loop.active = on;
-  if (!on) clearCanvas($('overlay'));
+  if (!on) {
+    page.skeletonDue = false;
+    clearCanvas($('overlay'));
+  }
 }
 
 async function flipCamera() {
@@ -240,9 +245,22 @@ function onPose(p) {
     return seq;
   }
   link.send(seq, packFrame({ seq, dropped: page.loop.dropped, ...p }));
+  showSkeleton(p.pose ? triples(p.pose.landmarks) : null);
+}
+
+/** The skeleton to draw over the picture with the next camera frame (:func:`drawOverlay`). */
+function showSkeleton(points) {
+  page.skeleton = points;
+  page.skeletonDue = true;
+}
+
+/** Draw the newest skeleton, on a camera frame: one screen update for both. */
+function drawOverlay() {
+  if (!page.skeletonDue) return;
+  page.skeletonDue = false;
   const overlay = $('overlay');
   fitCanvas(overlay, $('video'));
-  drawSkeleton(overlay, p.pose ? triples(p.pose.landmarks) : null, page.connections);
+  drawSkeleton(overlay, page.skeleton, page.connections);
 }
 
 function onResult(msg) {
@@ -254,28 +272,32 @@ function onResult(msg) {
   page.lastResultMs = now;
   page.lastResult = msg;
   romBar.update(msg.signal_value);
-  if (POSE === 'server') {
-    const overlay = $('overlay');
-    fitCanvas(overlay, $('video'));
-    drawSkeleton(overlay, msg.status.state === 'active' ? msg.landmarks : null, page.connections);
-  }
+  if (POSE === 'server') showSkeleton(msg.status.state === 'active' ? msg.landmarks : null);
   showLine($('setup'), msg.setup_message);
   showLine($('cue'), msg.setup_message ? null : msg.cue);
   applyStatus(msg.status);
-  if (msg.status.state === 'active') $('count').textContent = String(msg.reps);
+  if (msg.status.state === 'active') setText($('count'), String(msg.reps));
   if (live) {
     if (msg.reps > page.lastReps) speak(String(msg.reps), true);
     else if (msg.cue) speak(msg.cue, true);
     else if (msg.setup_message) speak(msg.setup_message);
   }
   page.lastReps = msg.reps;
+  if (now - page.statsShownMs < 1000) return;  // (sorting the latencies each pose adds up)
+  page.statsShownMs = now;
   const s = pageStats();
   $('stats').textContent = `${s.posed_fps.toFixed(0)} poses/s · ${page.delegate} · latency ${s.latency_ms_median.toFixed(0)} ms`;
 }
 
+/** Set an element's text only when it changes: the page updates with every pose, and each
+ * write costs a layout and a repaint (on a machine without a graphics chip, CPU time). */
+function setText(el, text) {
+  if (el.textContent !== text) el.textContent = text;
+}
+
 function showLine(el, text) {
-  el.textContent = text || '';
-  el.hidden = !text;
+  setText(el, text || '');
+  if (el.hidden !== !text) el.hidden = !text;
 }
 
 function quantile(values, p) {
