@@ -26,7 +26,8 @@ unaffected as long as the page gets at least ``MIN_RESULTS_FPS`` results a secon
 slower clip's rate); in-browser pose on 2 loaded cores gives 10-16 poses/s in its pool of
 workers (3-8 on the page's own thread), so that source runs on a clip with slow (3-4 s)
 repetitions, which count right from 2.5 poses/s (tests/test_phone.py). Measured at load 5:
-server 13.7-18.9 results/s (bridge), browser 15.6-17.7 poses/s (wall squat), both counting as Asserted, so a starved run fails loudly instead of comparing noise.
+server 13.7-18.9 results/s (bridge), browser 15.6-17.7 poses/s (wall squat), both counting as
+``track``. Asserted, so a starved run fails loudly instead of comparing noise.
 
 Skips: without /usr/bin/chromium (``.ci/browser.sh`` installs it), without Playwright, or
 without the shared clips.
