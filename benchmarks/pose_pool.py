@@ -182,6 +182,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     load_before, t0 = os.getloadavg(), time.monotonic()
     rows = []
     for lab in labels:
+        if lab.template is None:
+            continue  # (every shared clip names its template)
         for rate in rates:
             rows.append(run_clip(VIDEOS / lab.file, lab.template, rate, workers, args.seed))
             r = rows[-1]
