@@ -12,8 +12,18 @@ const IMAGE_SCALE = 8192;
 const WORLD_SCALE = 10000;
 const MISSING = -32768;
 
-/** A PoseLandmarker in video mode; ``delegate`` 'GPU' (WebGL) or 'CPU' (WASM). */
+/**
+ * A PoseLandmarker in video mode; ``delegate`` 'GPU' (WebGL) or 'CPU' (WASM). It has posed
+ * one blank picture (time 1 ms): the first call compiles and sets up the model, which can take
+ * a second, and should not cost the first poses of a set.
+ */
 export async function createLandmarker(delegate) {
+  const landmarker = await newLandmarker(delegate);
+  landmarker.detectForVideo(new ImageData(64, 64), 1);
+  return landmarker;
+}
+
+async function newLandmarker(delegate) {
   const fileset = {
     wasmLoaderPath: new URL('vision_wasm_internal.js', VENDOR).href,
     wasmBinaryPath: new URL('vision_wasm_internal.wasm', VENDOR).href,
@@ -165,7 +175,7 @@ export class PoseLoop {
     this.dropped = 0;
     this.firstFrameMs = null;
     this.lastFrameMs = null;
-    this.lastTs = -1;
+    this.lastTs = 1;  // the landmarker posed its blank picture at 1 ms
     this.poseMs = [];
     this._lastPresented = null;
   }
