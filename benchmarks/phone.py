@@ -49,6 +49,8 @@ REPO = Path(__file__).resolve().parents[1]
 VIDEOS = REPO.parent / "shared/data/videos"
 SPEED_CLIP = VIDEOS / "squat_wide_front_20reps_counter_rjsong.mp4"
 PARITY_CLIP = VIDEOS / "squat_oblique_front_5fps_mediapipe_golden_tfjs.mp4"
+#: Chromium flags added with --chromium-arg.
+EXTRA_ARGS: list[str] = []
 
 
 class PhonePage:
@@ -57,7 +59,7 @@ class PhonePage:
     def __init__(self, pw: Any, server: Server, y4m: Path, delegate: str,
                  workers: str = "") -> None:
         self.browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                          args=[*BROWSER_ARGS,
+                                          args=[*BROWSER_ARGS, *EXTRA_ARGS,
                                                 f"--use-file-for-fake-video-capture={y4m}"])
         self.page = self.browser.new_context(**MOBILE).new_page()
         self.sent: list[tuple[float, bytes]] = []
@@ -220,11 +222,15 @@ def main() -> int:
                         "default; 0: pose on the page's thread)")
     parser.add_argument("--skip-speed", action="store_true")
     parser.add_argument("--skip-parity", action="store_true")
+    parser.add_argument("--chromium-arg", action="append", default=[], metavar="FLAG",
+                        help="one more Chromium flag (repeatable), e.g. "
+                        "--chromium-arg=--disable-gpu-compositing")
     parser.add_argument("--parity-clip", type=Path, default=PARITY_CLIP)
     parser.add_argument("--parity-exercise", default="squat")
     parser.add_argument("--parity-fps", type=float, default=2.0)
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks/results/phone.json")
     args = parser.parse_args()
+    EXTRA_ARGS.extend(args.chromium_arg)
     load_before = os.getloadavg()
     rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="hv-phone-bench-") as tmp_name, \

@@ -180,6 +180,8 @@ def test_phone_set_counts_like_track_and_stays_on_its_origin(
     assert any(u.endswith("/phone/ws") for u in run.requests)
     # the count, and one stored session with the same count
     assert stats["posed_fps"] >= MIN_POSED_FPS, f"too starved to compare: {detail}"
+    # no graphics chip here: the CPU delegate, posing in a pool of workers (pose_worker.js)
+    assert stats["delegate"].startswith("CPUx"), stats
     assert summary["total_reps"] == expected, detail
     (record,) = server.sessions(patient_id)
     assert _reps(record) == expected and record["session_id"] == summary["session_id"]
