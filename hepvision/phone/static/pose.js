@@ -158,7 +158,10 @@ export function packFrame({ seq, dropped, tMs, pageMs, width, height, pose }) {
 
 /**
  * Runs the landmarker on the newest camera frame whenever it is free (frames presented
- * meanwhile count as dropped) and hands each posed frame to ``onPose``.
+ * meanwhile count as dropped) and hands each posed frame to ``onPose``. The camera's frames
+ * come from ``requestVideoFrameCallback``, or (Firefox before 132) from polling its count of
+ * shown frames each animation frame. Subclasses pose elsewhere: :class:`PosePool` (workers),
+ * ``jpeg.js``'s ``JpegPump`` (the local app).
  */
 export class PoseLoop {
   constructor(video, landmarker, onPose) {
@@ -169,7 +172,7 @@ export class PoseLoop {
     // over the picture then lands in the same screen update as the frame (one composite a
     // camera frame, not one more a pose: without a graphics chip each costs).
     this.onVideoFrame = null;
-    this.active = false;
+    this._active = false;
     this.running = false;
     this.posed = 0;
     this.dropped = 0;
@@ -180,13 +183,31 @@ export class PoseLoop {
     this._lastPresented = null;
   }
 
+  get active() { return this._active; }
+
+  set active(on) {
+    this._active = on;
+    if (!on) this._idle();
+  }
+
   start() {
     if (this.running) return;
     this.running = true;
+    if (!('requestVideoFrameCallback' in HTMLVideoElement.prototype)) {
+      let last = null;
+      const poll = (now) => {
+        if (!this.running) return;
+        const total = this.video.getVideoPlaybackQuality?.().totalVideoFrames ?? null;
+        if (total === null || total !== last) this._shown(now, total);
+        last = total;
+        requestAnimationFrame(poll);
+      };
+      requestAnimationFrame(poll);
+      return;
+    }
     const onFrame = (now, meta) => {
       if (!this.running) return;
-      if (this.onVideoFrame) this.onVideoFrame();
-      this._frame(meta.captureTime ?? now, meta.presentedFrames);
+      this._shown(meta.captureTime ?? now, meta.presentedFrames);
       this.video.requestVideoFrameCallback(onFrame);
     };
     this.video.requestVideoFrameCallback(onFrame);
@@ -195,6 +216,11 @@ export class PoseLoop {
   stop() { this.running = false; }
 
   elapsedMs() { return this.firstFrameMs === null ? 0 : this.lastFrameMs - this.firstFrameMs; }
+
+  _shown(captureMs, presented) {
+    if (this.onVideoFrame) this.onVideoFrame();
+    this._frame(captureMs, presented);
+  }
 
   _frame(captureMs, presented) {
     if (this.firstFrameMs === null) this.firstFrameMs = captureMs;
@@ -216,6 +242,10 @@ export class PoseLoop {
       height: v.videoHeight });
   }
 
+  /** The set stopped posing (``active`` false). */
+  _idle() {}
+
+  /** Whether a frame can be posed now. */
   _free() { return true; }
 
   _pose(frame) {
