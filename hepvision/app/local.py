@@ -24,7 +24,7 @@ import time
 import uuid
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from hepvision.app.config import AppSettings, PoseSource
 from hepvision.app.protocol import ProtocolError
@@ -32,7 +32,7 @@ from hepvision.app.replies import Reply, error
 from hepvision.app.session import BrowserSession, chosen_plans, local_summary, save_session
 from hepvision.live.flow import SessionFlow
 from hepvision.phone.analysis import PhoneSession, apply_control
-from hepvision.phone.wire import Pain, Simple, WireError, parse_frame
+from hepvision.phone.wire import Pain, Simple, WireError, parse_frame, validated_json
 
 log = logging.getLogger(__name__)
 
@@ -61,12 +61,7 @@ def parse_text(text: str) -> LocalHello | Pain | Simple:
     Raises:
         ProtocolError: not JSON, an unknown type, or a bad field (the message says which).
     """
-    try:
-        return _TEXT.validate_json(text)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        where = ".".join(str(p) for p in err["loc"]) or "message"
-        raise ProtocolError(f"bad message: {where}: {err['msg']}") from None
+    return validated_json(_TEXT, text, ProtocolError)
 
 
 class LocalSession:

@@ -35,6 +35,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from hepvision.errors import HepvisionError
+from hepvision.phone.wire import validated_json
 
 _HEADER_LEN = struct.Struct("<I")
 MAX_HEADER_BYTES = 4096
@@ -89,12 +90,7 @@ def parse_control(text: str) -> Start | Pain | Simple:
     Raises:
         ProtocolError: not JSON, an unknown type, or a bad field (the message says which).
     """
-    try:
-        return _CONTROL.validate_json(text)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        where = ".".join(str(p) for p in err["loc"]) or "message"
-        raise ProtocolError(f"bad control message: {where}: {err['msg']}") from None
+    return validated_json(_CONTROL, text, ProtocolError, "control message")
 
 
 def parse_frame(data: bytes, max_bytes: int) -> tuple[FrameHeader, bytes]:

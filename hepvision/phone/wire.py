@@ -28,7 +28,7 @@ from __future__ import annotations
 import struct
 import uuid
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypeVar
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
@@ -45,6 +45,9 @@ _IMAGE = np.dtype([("xyz", "<i2", (3,)), ("vis", "u1")])
 _WORLD = np.dtype([("xyz", "<i2", (3,))])
 FRAME_BYTES = HEADER.size + NUM_LANDMARKS * (_IMAGE.itemsize + _WORLD.itemsize)
 EMPTY_FRAME_BYTES = HEADER.size
+
+
+M = TypeVar("M")
 
 
 class WireError(HepvisionError):
@@ -171,9 +174,15 @@ def parse_control(text: str) -> Hello | Pain | Simple:
     Raises:
         WireError: not JSON, an unknown type, or a bad field (the message says which).
     """
+    return validated_json(_CONTROL, text, WireError)
+
+
+def validated_json(adapter: TypeAdapter[M], text: str, error: type[HepvisionError],
+                   what: str = "message") -> M:
+    """``text`` (JSON) as ``adapter``'s type, or ``error`` naming the first bad field."""
     try:
-        return _CONTROL.validate_json(text)
+        return adapter.validate_json(text)
     except ValidationError as exc:
         err = exc.errors()[0]
         where = ".".join(str(p) for p in err["loc"]) or "message"
-        raise WireError(f"bad message: {where}: {err['msg']}") from None
+        raise error(f"bad {what}: {where}: {err['msg']}") from None
