@@ -10,7 +10,22 @@ this process (the page sends camera JPEGs and the pose backend runs here, as
 the page, its scripts and the frames stay on the loopback interface.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from hepvision.app.config import AppSettings
-from hepvision.app.main import create_app
+
+if TYPE_CHECKING:
+    from hepvision.app.main import create_app
 
 __all__ = ["AppSettings", "create_app"]
+
+
+def __getattr__(name: str) -> Any:
+    # create_app is imported on first use: it loads the web app and the phone's analysis,
+    # which itself uses this package's replies, so an eager import here made importing
+    # hepvision.phone.analysis first a circular import.
+    if name == "create_app":
+        from hepvision.app.main import create_app
+
+        return create_app
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
