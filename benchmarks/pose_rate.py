@@ -41,7 +41,8 @@ from hepvision import __version__
 from hepvision.evaluation.reps import cached_landmarks, default_cache_dir, read_labels
 from hepvision.live.flow import ExercisePlan, SessionFlow
 from hepvision.live.session import LiveSession
-from hepvision.pose.types import BackendInfo, PoseResult
+from hepvision.phone.analysis import BrowserPose
+from hepvision.pose.types import PoseResult
 from hepvision.templates import load_template
 
 REPO = Path(__file__).resolve().parents[1]
@@ -49,25 +50,6 @@ LABELS = REPO.parent / "shared/data/videos/labels.csv"
 OUT = REPO / "benchmarks/results/pose_rate.json"
 RATES = (30.0, 15.0, 10.0, 7.5, 5.0, 3.0)
 JITTER = 0.3
-
-
-class RemotePose:
-    """The estimator of a replayed phone session: poses come from elsewhere (as
-    :class:`~hepvision.phone.analysis.BrowserPose`, without its model file)."""
-
-    info = BackendInfo("pose-rate-replay", {})
-
-    def estimate(self, frame: object) -> PoseResult:
-        raise RuntimeError("poses are replayed")
-
-    def close(self) -> None:
-        return None
-
-    def __enter__(self) -> RemotePose:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 def browser_subsample(times_ms: np.ndarray, rate_hz: float, rng: np.random.Generator,
@@ -92,7 +74,7 @@ def browser_subsample(times_ms: np.ndarray, rate_hz: float, rng: np.random.Gener
 def count_like_phone(template_id: str, results: Sequence[PoseResult]) -> int:
     """The set's count when ``results`` arrive one by one as a phone session's frames."""
     plan = ExercisePlan(load_template(template_id), sets=1, reps=0, rest_s=0.0)
-    session = LiveSession(SessionFlow((plan,), ask_pain=False), RemotePose())
+    session = LiveSession(SessionFlow((plan,), ask_pain=False), BrowserPose())
     t0 = results[0].timestamp_ms
     last = None
     for r in results:

@@ -20,28 +20,11 @@ import pytest
 from hepvision.filters.offline import smooth_for_summary
 from hepvision.live.flow import ExercisePlan, SessionFlow
 from hepvision.live.session import LiveSession
-from hepvision.pose.types import BackendInfo, PoseResult
+from hepvision.phone.analysis import BrowserPose
+from hepvision.pose.types import PoseResult
 from hepvision.reps import CounterSettings, CounterState, RepStateMachine
 from hepvision.synthetic import NoiseModel, synthesize
 from hepvision.templates import load_template
-
-
-class _RemotePose:
-    """A phone session's estimator: the poses arrive from elsewhere."""
-
-    info = BackendInfo("test-remote", {})
-
-    def estimate(self, frame: object) -> PoseResult:
-        raise AssertionError("poses are fed, not estimated")
-
-    def close(self) -> None:
-        return None
-
-    def __enter__(self) -> _RemotePose:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 def browser_subsample(results: Sequence[PoseResult], rate_hz: float,
@@ -61,7 +44,7 @@ def browser_subsample(results: Sequence[PoseResult], rate_hz: float,
 def phone_count(template_id: str, results: Sequence[PoseResult]) -> int:
     """The set's count when ``results`` arrive one by one as a phone session's frames."""
     plan = ExercisePlan(load_template(template_id), sets=1, reps=0, rest_s=0.0)
-    session = LiveSession(SessionFlow((plan,), ask_pain=False), _RemotePose())
+    session = LiveSession(SessionFlow((plan,), ask_pain=False), BrowserPose())
     for r in results:
         session.analyse(r)
     session.flow.source_ended()
